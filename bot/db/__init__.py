@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, engine/session factory, repositories and migrations."""

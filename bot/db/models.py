@@ -1,0 +1,106 @@
+"""The tables. Scores live only in `answer`, tied to a delivery, never to a log line."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from bot.db.types import UTCDateTime
+
+
+class RoundKind(StrEnum):
+    SCHEDULED = "scheduled"
+    ADHOC = "adhoc"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Member(SQLModel, table=True):
+    """A person in the workspace, as last seen in the Slack directory."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    slack_user_id: str = Field(max_length=32, unique=True, index=True)
+    team: str | None = Field(default=None, max_length=120)
+    is_leader: bool = Field(default=False)
+    tz: str | None = Field(default=None, max_length=64)
+    locale: str | None = Field(default=None, max_length=16)
+    active: bool = Field(default=True)
+    opted_out: bool = Field(default=False)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Question(SQLModel, table=True):
+    """A statement from the bank in prompts/, mirrored so answers keep a stable reference."""
+
+    id: str = Field(primary_key=True, max_length=80)
+    dimension: str = Field(max_length=40, index=True)
+    text: str = Field(max_length=300)
+    source: str = Field(max_length=120)
+    is_outcome: bool = Field(default=False)
+    active: bool = Field(default=True)
+
+
+class PulseRound(SQLModel, table=True):
+    """One round of questions; a scheduled one is unique per period, so never sent twice."""
+
+    __tablename__ = "pulse_round"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    schedule_key: str | None = Field(default=None, max_length=32, unique=True)
+    period: str = Field(max_length=16, index=True)
+    sequence: int = Field(index=True)
+    opened_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    digest_posted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class RoundQuestion(SQLModel, table=True):
+    """Which questions a round asks, in order."""
+
+    __tablename__ = "round_question"
+
+    round_id: int = Field(foreign_key="pulse_round.id", primary_key=True)
+    question_id: str = Field(foreign_key="question.id", primary_key=True, max_length=80)
+    position: int
+
+
+class Delivery(SQLModel, table=True):
+    """One DM per member per round; team and leader flag are frozen at send time for history."""
+
+    __table_args__ = (UniqueConstraint("round_id", "member_id", name="uq_delivery_round_member"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="pulse_round.id", index=True)
+    member_id: int = Field(foreign_key="member.id", index=True)
+    team: str | None = Field(default=None, max_length=120)
+    is_leader: bool = Field(default=False)
+    status: str = Field(default=DeliveryStatus.PENDING, max_length=16, index=True)
+    channel: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, max_length=120)
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class Answer(SQLModel, table=True):
+    """A score (1-5) for one question of one delivery; a second click changes it in place."""
+
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "question_id", name="uq_answer_delivery_question"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="ck_answer_score_range"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    question_id: str = Field(foreign_key="question.id", max_length=80, index=True)
+    score: int
+    comment: str | None = Field(default=None, max_length=3000)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -1,0 +1,342 @@
+"""Small keyword-only queries. Services compose these; nothing else writes SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from bot.db.models import (
+    Answer,
+    Delivery,
+    DeliveryStatus,
+    Member,
+    PulseRound,
+    Question,
+    RoundKind,
+    RoundQuestion,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DirectoryEntry:
+    slack_user_id: str
+    team: str | None
+    is_leader: bool
+    tz: str | None
+    locale: str | None
+
+
+# --- members -------------------------------------------------------------------------------
+
+
+def get_member(*, session: Session, slack_user_id: str) -> Member | None:
+    return session.exec(select(Member).where(Member.slack_user_id == slack_user_id)).first()
+
+
+def get_member_by_id(*, session: Session, member_id: int) -> Member | None:
+    return session.get(Member, member_id)
+
+
+def upsert_directory(*, session: Session, entries: Iterable[DirectoryEntry], now: datetime) -> int:
+    """Mirror the Slack directory; people no longer listed become inactive. Opt-outs are kept."""
+    existing = {m.slack_user_id: m for m in session.exec(select(Member)).all()}
+    seen: set[str] = set()
+    for entry in entries:
+        seen.add(entry.slack_user_id)
+        member = existing.get(entry.slack_user_id)
+        if member is None:
+            member = Member(slack_user_id=entry.slack_user_id, updated_at=now)
+            session.add(member)
+        member.team = entry.team
+        member.is_leader = entry.is_leader
+        member.tz = entry.tz
+        member.locale = entry.locale
+        member.active = True
+        member.updated_at = now
+    for slack_user_id, member in existing.items():
+        if slack_user_id not in seen and member.active:
+            member.active = False
+            member.updated_at = now
+    session.flush()
+    return len(seen)
+
+
+def set_opted_out(
+    *, session: Session, slack_user_id: str, opted_out: bool, now: datetime
+) -> Member:
+    member = get_member(session=session, slack_user_id=slack_user_id)
+    if member is None:
+        member = Member(slack_user_id=slack_user_id, updated_at=now)
+        session.add(member)
+    member.opted_out = opted_out
+    member.updated_at = now
+    session.flush()
+    return member
+
+
+def participants(*, session: Session) -> Sequence[Member]:
+    """Active members who have not opted out."""
+    query = select(Member).where(col(Member.active).is_(True), col(Member.opted_out).is_(False))
+    return session.exec(query.order_by(col(Member.id))).all()
+
+
+# --- questions -----------------------------------------------------------------------------
+
+
+def sync_questions(*, session: Session, questions: Iterable[Question]) -> None:
+    """Mirror the bank; statements removed from prompts/ stay (answers refer to them) but retire."""
+    current = {q.id: q for q in session.exec(select(Question)).all()}
+    wanted: set[str] = set()
+    for question in questions:
+        wanted.add(question.id)
+        row = current.get(question.id)
+        if row is None:
+            session.add(question)
+            continue
+        row.dimension = question.dimension
+        row.text = question.text
+        row.source = question.source
+        row.is_outcome = question.is_outcome
+        row.active = True
+    for question_id, row in current.items():
+        if question_id not in wanted:
+            row.active = False
+    session.flush()
+
+
+# --- rounds --------------------------------------------------------------------------------
+
+
+def next_round_sequence(*, session: Session) -> int:
+    highest = session.exec(select(func.max(PulseRound.sequence))).one()
+    return 0 if highest is None else int(highest) + 1
+
+
+def get_round(*, session: Session, round_id: int) -> PulseRound | None:
+    return session.get(PulseRound, round_id)
+
+
+def round_by_schedule_key(*, session: Session, schedule_key: str) -> PulseRound | None:
+    query = select(PulseRound).where(PulseRound.schedule_key == schedule_key)
+    return session.exec(query).first()
+
+
+def create_round(
+    *,
+    session: Session,
+    kind: RoundKind,
+    schedule_key: str | None,
+    period: str,
+    opened_at: datetime,
+    closes_at: datetime,
+    question_ids: Sequence[str],
+) -> PulseRound | None:
+    """Insert a round with its questions; None when a scheduled one for that key already exists."""
+    pulse_round = PulseRound(
+        kind=kind,
+        schedule_key=schedule_key,
+        period=period,
+        sequence=next_round_sequence(session=session),
+        opened_at=opened_at,
+        closes_at=closes_at,
+    )
+    try:
+        with session.begin_nested():
+            session.add(pulse_round)
+            session.flush()
+            assert pulse_round.id is not None
+            for position, question_id in enumerate(question_ids):
+                session.add(
+                    RoundQuestion(
+                        round_id=pulse_round.id, question_id=question_id, position=position
+                    )
+                )
+            session.flush()
+    except IntegrityError:
+        return None
+    return pulse_round
+
+
+def round_questions(*, session: Session, round_id: int) -> list[Question]:
+    query = (
+        select(Question)
+        .join(RoundQuestion, col(RoundQuestion.question_id) == col(Question.id))
+        .where(RoundQuestion.round_id == round_id)
+        .order_by(col(RoundQuestion.position))
+    )
+    return list(session.exec(query).all())
+
+
+def latest_round(*, session: Session, opened_by: datetime | None = None) -> PulseRound | None:
+    query = select(PulseRound)
+    if opened_by is not None:
+        query = query.where(col(PulseRound.opened_at) <= opened_by)
+    return session.exec(query.order_by(col(PulseRound.sequence).desc())).first()
+
+
+def rounds_up_to(*, session: Session, sequence: int) -> list[PulseRound]:
+    """Every round up to and including `sequence`, oldest first."""
+    query = select(PulseRound).where(col(PulseRound.sequence) <= sequence)
+    return list(session.exec(query.order_by(col(PulseRound.sequence))).all())
+
+
+def claim_digest(*, session: Session, round_id: int, now: datetime) -> bool:
+    """Mark a round's digest as posted; False when another process already did."""
+    result = session.execute(
+        update(PulseRound)
+        .where(col(PulseRound.id) == round_id, col(PulseRound.digest_posted_at).is_(None))
+        .values(digest_posted_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_digest(*, session: Session, round_id: int) -> None:
+    session.execute(
+        update(PulseRound).where(col(PulseRound.id) == round_id).values(digest_posted_at=None)
+    )
+
+
+def latest_closed_round_without_digest(*, session: Session, now: datetime) -> PulseRound | None:
+    query = select(PulseRound).where(
+        col(PulseRound.closes_at) <= now, col(PulseRound.digest_posted_at).is_(None)
+    )
+    return session.exec(query.order_by(col(PulseRound.sequence).desc())).first()
+
+
+# --- deliveries ----------------------------------------------------------------------------
+
+
+def create_deliveries(*, session: Session, round_id: int, members: Iterable[Member]) -> int:
+    """One pending delivery per member; members who already have one for the round are skipped."""
+    have = set(session.exec(select(Delivery.member_id).where(Delivery.round_id == round_id)).all())
+    created = 0
+    for member in members:
+        if member.id is None or member.id in have:
+            continue
+        session.add(
+            Delivery(
+                round_id=round_id,
+                member_id=member.id,
+                team=member.team,
+                is_leader=member.is_leader,
+                status=DeliveryStatus.PENDING,
+            )
+        )
+        created += 1
+    session.flush()
+    return created
+
+
+def pending_deliveries(*, session: Session, round_id: int) -> list[tuple[Delivery, Member]]:
+    query = (
+        select(Delivery, Member)
+        .join(Member, col(Member.id) == col(Delivery.member_id))
+        .where(Delivery.round_id == round_id, Delivery.status == DeliveryStatus.PENDING)
+        .order_by(col(Delivery.id))
+    )
+    return [(d, m) for d, m in session.exec(query).all()]
+
+
+def delivery_for(*, session: Session, round_id: int, slack_user_id: str) -> Delivery | None:
+    query = (
+        select(Delivery)
+        .join(Member, col(Member.id) == col(Delivery.member_id))
+        .where(Delivery.round_id == round_id, Member.slack_user_id == slack_user_id)
+    )
+    return session.exec(query).first()
+
+
+def delivery_counts(*, session: Session, round_id: int) -> tuple[int, int]:
+    """(sent, responded): deliveries that reached people, and those with at least one answer."""
+    sent = session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(Delivery.round_id == round_id, Delivery.status == DeliveryStatus.SENT)
+    ).one()
+    responded = session.exec(
+        select(func.count(func.distinct(Answer.delivery_id)))
+        .join(Delivery, col(Delivery.id) == col(Answer.delivery_id))
+        .where(Delivery.round_id == round_id)
+    ).one()
+    return int(sent), int(responded)
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+def upsert_answer(
+    *, session: Session, delivery_id: int, question_id: str, score: int, now: datetime
+) -> None:
+    """Insert or change an answer in one statement, so double clicks and retries never duplicate."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Answer).values(
+        delivery_id=delivery_id,
+        question_id=question_id,
+        score=score,
+        created_at=now,
+        updated_at=now,
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=["delivery_id", "question_id"],
+        set_={"score": score, "updated_at": now},
+    )
+    session.execute(statement)
+
+
+def answers_for_delivery(*, session: Session, delivery_id: int) -> list[Answer]:
+    return list(session.exec(select(Answer).where(Answer.delivery_id == delivery_id)).all())
+
+
+def set_comment(
+    *, session: Session, delivery_id: int, question_id: str, comment: str, now: datetime
+) -> bool:
+    """Attach a comment to an existing answer; False when that statement is not answered yet."""
+    result = session.execute(
+        update(Answer)
+        .where(col(Answer.delivery_id) == delivery_id, col(Answer.question_id) == question_id)
+        .values(comment=comment, updated_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    """One answer with what analytics needs; `respondent` is the delivery's member id."""
+
+    round_id: int
+    question_id: str
+    dimension: str
+    respondent: int
+    team: str | None
+    is_leader: bool
+    score: int
+    comment: str | None
+
+
+def answer_rows(*, session: Session, round_ids: Sequence[int]) -> list[AnswerRow]:
+    if not round_ids:
+        return []
+    query = (
+        sa_select(
+            col(Delivery.round_id),
+            col(Answer.question_id),
+            col(Question.dimension),
+            col(Delivery.member_id),
+            col(Delivery.team),
+            col(Delivery.is_leader),
+            col(Answer.score),
+            col(Answer.comment),
+        )
+        .join(Delivery, col(Delivery.id) == col(Answer.delivery_id))
+        .join(Question, col(Question.id) == col(Answer.question_id))
+        .where(col(Delivery.round_id).in_(round_ids))
+    )
+    return [AnswerRow(*row) for row in session.execute(query).all()]

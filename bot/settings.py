@@ -1,0 +1,85 @@
+"""Runtime configuration, read from environment variables (and a `.env` file)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _parse_weekly(value: str) -> tuple[str, int, int]:
+    """Parse "tue 10:00" into ("tue", 10, 0), raising ValueError with a readable message."""
+    parts = value.strip().lower().split()
+    if len(parts) != 2 or parts[0][:3] not in WEEKDAYS:
+        raise ValueError(f"expected '<weekday> HH:MM' such as 'tue 10:00', got {value!r}")
+    hour_text, _, minute_text = parts[1].partition(":")
+    if not (hour_text.isdigit() and minute_text.isdigit()):
+        raise ValueError(f"expected HH:MM in {value!r}")
+    hour, minute = int(hour_text), int(minute_text)
+    if not (0 <= hour < 24 and 0 <= minute < 60):
+        raise ValueError(f"time out of range in {value!r}")
+    return parts[0][:3], hour, minute
+
+
+class Settings(BaseSettings):
+    """Every knob cx-pulse has; names are the environment variables of the public contract."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    slack_bot_token: str | None = Field(default=None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    database_url: str = Field(default="sqlite:///cxpulse.db", alias="DATABASE_URL")
+    leadership_channel: str | None = Field(default=None, alias="CX_LEADERSHIP_CHANNEL")
+    admins: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(), validation_alias=AliasChoices("CX_ADMINS", "admins")
+    )
+    min_group_size: int = Field(default=5, ge=2, alias="CX_MIN_GROUP_SIZE")
+    timezone: str = Field(default="UTC", alias="CX_TIMEZONE")
+    port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
+
+    questions_per_round: int = Field(default=4, ge=3, le=5, alias="CX_QUESTIONS_PER_ROUND")
+    round_days: int = Field(default=5, ge=1, le=14, alias="CX_ROUND_DAYS")
+    pulse_schedule: str = Field(default="tue 10:00", alias="CX_PULSE_SCHEDULE")
+    digest_schedule: str = Field(default="mon 09:00", alias="CX_DIGEST_SCHEDULE")
+    misfire_grace_hours: int = Field(default=12, ge=1, le=72, alias="CX_MISFIRE_GRACE_HOURS")
+    prompts_dir: str | None = Field(default=None, alias="CX_PROMPTS_DIR")
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _split_admins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name)") from exc
+        return value
+
+    @field_validator("pulse_schedule", "digest_schedule")
+    @classmethod
+    def _weekly_schedule(cls, value: str) -> str:
+        _parse_weekly(value)
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def pulse_weekly(self) -> tuple[str, int, int]:
+        return _parse_weekly(self.pulse_schedule)
+
+    @property
+    def digest_weekly(self) -> tuple[str, int, int]:
+        return _parse_weekly(self.digest_schedule)
