@@ -1,0 +1,1 @@
+"""Pure functions over numbers: no Slack, no database."""
