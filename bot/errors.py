@@ -1,0 +1,51 @@
+"""Domain errors. Each names the copy key that explains it politely to the person."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CxError(Exception):
+    """An expected failure with a message for the person who caused it."""
+
+    copy_key = "errors.unexpected"
+
+    def __init__(self, **details: Any) -> None:
+        super().__init__(self.copy_key, details)
+        self.details = details
+
+
+class RoundClosed(CxError):
+    copy_key = "errors.round_closed"
+
+
+class NotInvited(CxError):
+    copy_key = "errors.not_invited"
+
+
+class UnknownQuestion(CxError):
+    copy_key = "errors.unknown_question"
+
+
+class BadPayload(CxError):
+    copy_key = "errors.bad_payload"
+
+
+class NotAllowed(CxError):
+    copy_key = "errors.not_allowed"
+
+
+class UnknownCommand(CxError):
+    copy_key = "errors.unknown_command"
+
+
+class UnknownDimension(CxError):
+    copy_key = "errors.unknown_dimension"
+
+
+class NoLeadershipChannel(CxError):
+    copy_key = "errors.no_leadership_channel"
+
+
+class NothingToReport(CxError):
+    copy_key = "errors.nothing_to_report"

@@ -1,0 +1,1 @@
+"""Block Kit builders (slack_sdk.models, which validate) and plain-text fallbacks."""

@@ -1,0 +1,108 @@
+"""The pulse DM: one section per statement with five buttons, and an anonymous-comment button."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+from bot.prompts import Prompts
+from bot.render.escape import escape_text
+from bot.render.ids import ActionId, BlockId
+from bot.render.timefmt import local_time
+from bot.services.ports import OutgoingMessage
+
+
+@dataclass(frozen=True, slots=True)
+class PulseView:
+    round_id: int
+    period: str
+    closes_at: datetime
+    zone_name: str
+    questions: tuple[tuple[str, str], ...]
+    answers: Mapping[str, int] = field(default_factory=dict)
+    commented: frozenset[str] = frozenset()
+    min_group_size: int = 5
+
+
+def answer_value(round_id: int, question_id: str, score: int) -> str:
+    return f"{round_id}|{question_id}|{score}"
+
+
+def _question_blocks(
+    view: PulseView, prompts: Prompts, number: int, qid: str, text: str
+) -> list[Block]:
+    copy, bank = prompts.copy, prompts.bank
+    chosen = view.answers.get(qid)
+    buttons = [
+        ButtonElement(
+            text=point.label,
+            action_id=f"{ActionId.ANSWER_PREFIX}{point.score}",
+            value=answer_value(view.round_id, qid, point.score),
+            style="primary" if chosen == point.score else None,
+        )
+        for point in bank.scale
+    ]
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(text=copy.t("pulse.question", number=number, text=text))
+        ),
+        ActionsBlock(block_id=f"{BlockId.QUESTION_PREFIX}{qid}", elements=buttons),
+    ]
+    if chosen is not None:
+        note = copy.t("pulse.recorded", label=bank.label(chosen))
+        if qid in view.commented:
+            note = f"{note} {copy.t('pulse.comment_noted')}"
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    return blocks
+
+
+def pulse_message(view: PulseView, prompts: Prompts) -> OutgoingMessage:
+    copy = prompts.copy
+    count = len(view.questions)
+    blocks: list[Block] = [
+        SectionBlock(
+            text=MarkdownTextObject(
+                text=copy.t(
+                    "pulse.intro",
+                    period=view.period,
+                    count=count,
+                    min_group=view.min_group_size,
+                )
+            )
+        )
+    ]
+    for number, (qid, text) in enumerate(view.questions, start=1):
+        blocks.extend(_question_blocks(view, prompts, number, qid, escape_text(text)))
+    blocks.append(
+        ActionsBlock(
+            block_id=BlockId.COMMENT_ACTIONS,
+            elements=[
+                ButtonElement(
+                    text=copy.t("pulse.comment_button"),
+                    action_id=ActionId.OPEN_COMMENT,
+                    value=str(view.round_id),
+                )
+            ],
+        )
+    )
+    answered = sum(1 for qid, _ in view.questions if qid in view.answers)
+    status = copy.t(
+        "pulse.progress",
+        answered=answered,
+        count=count,
+        closes=local_time(view.closes_at, view.zone_name),
+    )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=status)]))
+    return OutgoingMessage(
+        text=copy.t("pulse.fallback", period=view.period, count=count), blocks=blocks
+    )

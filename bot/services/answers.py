@@ -1,0 +1,133 @@
+"""Recording answers and comments from a pulse DM."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot.db import repositories as repo
+from bot.db.engine import session_scope
+from bot.db.models import Delivery, PulseRound
+from bot.errors import BadPayload, NotInvited, RoundClosed, UnknownQuestion
+from bot.render.pulse import PulseView
+from bot.services.context import Deps
+
+MAX_COMMENT_CHARS = 3000
+
+
+@dataclass(frozen=True, slots=True)
+class PulseState:
+    """A person's pulse as it now stands, ready to be rendered back into their DM."""
+
+    view: PulseView
+    channel: str | None
+    ts: str | None
+
+
+def _open_delivery(
+    deps: Deps, session: Session, *, round_id: int, slack_user_id: str
+) -> tuple[PulseRound, Delivery]:
+    pulse_round = repo.get_round(session=session, round_id=round_id)
+    if pulse_round is None:
+        raise BadPayload()
+    if deps.clock.now() >= pulse_round.closes_at:
+        raise RoundClosed(closes_at=pulse_round.closes_at)
+    delivery = repo.delivery_for(session=session, round_id=round_id, slack_user_id=slack_user_id)
+    if delivery is None or delivery.id is None:
+        raise NotInvited()
+    return pulse_round, delivery
+
+
+def _state(deps: Deps, session: Session, pulse_round: PulseRound, delivery: Delivery) -> PulseState:
+    assert pulse_round.id is not None
+    assert delivery.id is not None
+    answers = repo.answers_for_delivery(session=session, delivery_id=delivery.id)
+    member = repo.get_member_by_id(session=session, member_id=delivery.member_id)
+    view = PulseView(
+        round_id=pulse_round.id,
+        period=pulse_round.period,
+        closes_at=pulse_round.closes_at,
+        zone_name=(member.tz if member else None) or deps.settings.timezone,
+        questions=tuple(
+            (q.id, q.text) for q in repo.round_questions(session=session, round_id=pulse_round.id)
+        ),
+        answers={a.question_id: a.score for a in answers},
+        commented=frozenset(a.question_id for a in answers if a.comment),
+        min_group_size=deps.settings.min_group_size,
+    )
+    return PulseState(view=view, channel=delivery.channel, ts=delivery.ts)
+
+
+def _check_question(session: Session, round_id: int, question_id: str) -> None:
+    if question_id not in {q.id for q in repo.round_questions(session=session, round_id=round_id)}:
+        raise UnknownQuestion()
+
+
+def record_answer(
+    deps: Deps, *, slack_user_id: str, round_id: int, question_id: str, score: int
+) -> PulseState:
+    """Store (or change) one score; a repeated click updates the same row."""
+    if not 1 <= score <= 5:
+        raise BadPayload()
+    with session_scope(deps.engine) as session:
+        pulse_round, delivery = _open_delivery(
+            deps, session, round_id=round_id, slack_user_id=slack_user_id
+        )
+        _check_question(session, round_id, question_id)
+        assert delivery.id is not None
+        repo.upsert_answer(
+            session=session,
+            delivery_id=delivery.id,
+            question_id=question_id,
+            score=score,
+            now=deps.clock.now(),
+        )
+        return _state(deps, session, pulse_round, delivery)
+
+
+def pulse_state(deps: Deps, *, slack_user_id: str, round_id: int) -> PulseState:
+    with session_scope(deps.engine) as session:
+        pulse_round, delivery = _open_delivery(
+            deps, session, round_id=round_id, slack_user_id=slack_user_id
+        )
+        return _state(deps, session, pulse_round, delivery)
+
+
+class CommentProblem(Exception):
+    """A comment the modal should send back with an inline message (copy key)."""
+
+    def __init__(self, copy_key: str) -> None:
+        super().__init__(copy_key)
+        self.copy_key = copy_key
+
+
+def clean_comment(text: str | None) -> str:
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise CommentProblem("comment_modal.error_empty")
+    if len(cleaned) > MAX_COMMENT_CHARS:
+        raise CommentProblem("comment_modal.error_too_long")
+    return cleaned
+
+
+def record_comment(
+    deps: Deps, *, slack_user_id: str, round_id: int, question_id: str, text: str | None
+) -> PulseState:
+    """Attach an anonymous comment to one of the person's answers in this round."""
+    comment = clean_comment(text)
+    with session_scope(deps.engine) as session:
+        pulse_round, delivery = _open_delivery(
+            deps, session, round_id=round_id, slack_user_id=slack_user_id
+        )
+        _check_question(session, round_id, question_id)
+        assert delivery.id is not None
+        if not repo.set_comment(
+            session=session,
+            delivery_id=delivery.id,
+            question_id=question_id,
+            comment=comment,
+            now=deps.clock.now(),
+        ):
+            raise CommentProblem("comment_modal.error_answer_first")
+        return _state(deps, session, pulse_round, delivery)

@@ -1,0 +1,52 @@
+"""Who is who: participants from users.list, teams from user groups, leaders from a channel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.db import repositories as repo
+from bot.services.ports import DirectoryUser, SlackGateway, UserGroup
+
+SLACKBOT_ID = "USLACKBOT"
+
+
+def is_participant(user: DirectoryUser) -> bool:
+    return not (user.is_bot or user.deleted or user.user_id == SLACKBOT_ID)
+
+
+def team_by_user(groups: Iterable[UserGroup]) -> dict[str, str]:
+    """Each person's team: the smallest user group they are in (ties by handle), so a broad
+    group such as @everyone never swallows the specific team."""
+    ordered = sorted(groups, key=lambda g: (len(g.user_ids), g.handle))
+    teams: dict[str, str] = {}
+    for group in ordered:
+        for user_id in group.user_ids:
+            teams.setdefault(user_id, group.handle)
+    return teams
+
+
+def refresh_directory(
+    *,
+    session: Session,
+    gateway: SlackGateway,
+    leadership_channel: str | None,
+    now: datetime,
+) -> int:
+    """Mirror the workspace into `member`; returns how many people are in the directory."""
+    users = [user for user in gateway.list_users() if is_participant(user)]
+    teams = team_by_user(gateway.list_usergroups())
+    leaders = set(gateway.channel_members(leadership_channel)) if leadership_channel else set()
+    entries = [
+        repo.DirectoryEntry(
+            slack_user_id=user.user_id,
+            team=teams.get(user.user_id),
+            is_leader=user.user_id in leaders,
+            tz=user.tz,
+            locale=user.locale,
+        )
+        for user in users
+    ]
+    return repo.upsert_directory(session=session, entries=entries, now=now)

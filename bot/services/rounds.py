@@ -1,0 +1,139 @@
+"""Sending a pulse round: plan the questions, create one delivery per person, DM each of them."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session
+
+from bot.analytics.periods import period_key
+from bot.analytics.rotation import plan_round
+from bot.db import repositories as repo
+from bot.db.engine import session_scope
+from bot.db.models import DeliveryStatus, Member, PulseRound, RoundKind
+from bot.render.pulse import PulseView, pulse_message
+from bot.services.context import Deps
+from bot.services.directory import refresh_directory
+from bot.services.ports import DeliveryFailed, SlackGateway
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundReport:
+    round_id: int
+    period: str
+    created: bool
+    sent: int
+    failed: int
+
+
+def _plan(deps: Deps, sequence: int) -> list[str]:
+    bank = deps.prompts.bank
+    rotating = [[q.id for q in d.questions] for d in bank.rotating_dimensions]
+    return plan_round(rotating, bank.outcome_question, sequence, deps.settings.questions_per_round)
+
+
+def _open_round(
+    deps: Deps, session: Session, *, kind: RoundKind, now: datetime
+) -> tuple[PulseRound, bool]:
+    """Create the round and its deliveries in one transaction; reuse an existing scheduled one."""
+    period = period_key(now, deps.settings.zone)
+    schedule_key = period if kind is RoundKind.SCHEDULED else None
+    if schedule_key is not None:
+        existing = repo.round_by_schedule_key(session=session, schedule_key=schedule_key)
+        if existing is not None:
+            return existing, False
+    created = repo.create_round(
+        session=session,
+        kind=kind,
+        schedule_key=schedule_key,
+        period=period,
+        opened_at=now,
+        closes_at=now + timedelta(days=deps.settings.round_days),
+        question_ids=_plan(deps, repo.next_round_sequence(session=session)),
+    )
+    if created is None:
+        # Another process created this period's round between our check and our insert.
+        assert schedule_key is not None
+        existing = repo.round_by_schedule_key(session=session, schedule_key=schedule_key)
+        assert existing is not None
+        return existing, False
+    assert created.id is not None
+    repo.create_deliveries(
+        session=session, round_id=created.id, members=repo.participants(session=session)
+    )
+    return created, True
+
+
+def send_round(deps: Deps, gateway: SlackGateway, *, kind: RoundKind) -> RoundReport:
+    """Open a round (scheduled: at most one per period) and deliver every pending DM."""
+    now = deps.clock.now()
+    scheduled_key = period_key(now, deps.settings.zone) if kind is RoundKind.SCHEDULED else None
+    with session_scope(deps.engine) as session:
+        already = scheduled_key is not None and (
+            repo.round_by_schedule_key(session=session, schedule_key=scheduled_key) is not None
+        )
+    if not already:
+        # Directory calls happen outside the round's transaction so no lock is held during them.
+        with session_scope(deps.engine) as session:
+            refresh_directory(
+                session=session,
+                gateway=gateway,
+                leadership_channel=deps.settings.leadership_channel,
+                now=now,
+            )
+    with session_scope(deps.engine) as session:
+        pulse_round, created = _open_round(deps, session, kind=kind, now=now)
+    assert pulse_round.id is not None
+    sent, failed = deliver_pending(deps, gateway, round_id=pulse_round.id)
+    log.info(
+        "pulse round %s (%s): %d sent, %d failed", pulse_round.id, pulse_round.period, sent, failed
+    )
+    return RoundReport(pulse_round.id, pulse_round.period, created, sent, failed)
+
+
+def _view_for(deps: Deps, pulse_round: PulseRound, member: Member, session: Session) -> PulseView:
+    assert pulse_round.id is not None
+    return PulseView(
+        round_id=pulse_round.id,
+        period=pulse_round.period,
+        closes_at=pulse_round.closes_at,
+        zone_name=member.tz or deps.settings.timezone,
+        questions=tuple(
+            (q.id, q.text) for q in repo.round_questions(session=session, round_id=pulse_round.id)
+        ),
+        answers={},
+        commented=frozenset(),
+        min_group_size=deps.settings.min_group_size,
+    )
+
+
+def deliver_pending(deps: Deps, gateway: SlackGateway, *, round_id: int) -> tuple[int, int]:
+    """DM every pending delivery of a round; each result is committed as soon as it is known."""
+    with session_scope(deps.engine) as session:
+        pulse_round = repo.get_round(session=session, round_id=round_id)
+        assert pulse_round is not None
+        pending = repo.pending_deliveries(session=session, round_id=round_id)
+        views = {d.id: _view_for(deps, pulse_round, m, session) for d, m in pending}
+    sent = failed = 0
+    for delivery, member in pending:
+        message = pulse_message(views[delivery.id], deps.prompts)
+        try:
+            posted = gateway.post_message(member.slack_user_id, message)
+        except DeliveryFailed as exc:
+            failed += 1
+            delivery.status, delivery.error = DeliveryStatus.FAILED, exc.error[:120]
+        else:
+            sent += 1
+            delivery.status, delivery.channel, delivery.ts = (
+                DeliveryStatus.SENT,
+                posted.channel,
+                posted.ts,
+            )
+            delivery.sent_at = deps.clock.now()
+        with session_scope(deps.engine) as session:
+            session.add(delivery)
+    return sent, failed
