@@ -1,0 +1,228 @@
+"""The `cxpulse` command line."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.settings import Settings
+
+app = typer.Typer(
+    help="cx-pulse: weekly CX-culture pulses in Slack, honest digests for leaders.",
+    no_args_is_help=True,
+)
+pulse_app = typer.Typer(help="Pulse rounds.", no_args_is_help=True)
+app.add_typer(pulse_app, name="pulse")
+console = Console()
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # slack_sdk logs request bodies (and so tokens) at DEBUG: keep it quieter than ours.
+    logging.getLogger("slack_sdk").setLevel(logging.WARNING)
+    logging.getLogger("slack_bolt").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        console.print(f"[red]Configuration problem:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _require(value: str | None, name: str, why: str) -> str:
+    if not value:
+        console.print(f"[red]{name} is not set.[/red] {why}")
+        raise typer.Exit(2)
+    return value
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (idempotent)."""
+    from bot.db.engine import make_engine
+    from bot.db.migrate import upgrade_to_head
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    engine.dispose()
+    console.print("Database is at the latest schema.")
+
+
+@app.command()
+def serve(
+    no_scheduler: Annotated[
+        bool, typer.Option("--no-scheduler", help="Leave scheduling to `cxpulse scheduler`.")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "0.0.0.0",  # noqa: S104
+) -> None:
+    """HTTP mode: Slack posts to POST /slack/events on $PORT; GET /healthz answers 200."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot import scheduling
+    from bot.runtime import build_deps
+    from bot.slack.app import create_app
+    from bot.slack.gateway import make_web_client
+    from bot.slack.web import make_server, make_wsgi_app
+
+    _setup_logging()
+    settings = _settings()
+    _require(
+        settings.slack_signing_secret,
+        "SLACK_SIGNING_SECRET",
+        "HTTP mode verifies every request with it.",
+    )
+    _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to talk to Slack.")
+    deps = build_deps(settings)
+    client = make_web_client(settings)
+    server = make_server(
+        make_wsgi_app(create_app(deps, client=client), deps.engine), host=host, port=settings.port
+    )
+    scheduler = None
+    if not no_scheduler:
+        scheduler = BackgroundScheduler()
+        scheduling.start(scheduler, settings)
+    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    console.print(f"cx-pulse listening on http://{host}:{settings.port}/slack/events")
+    try:
+        server.run()
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+@app.command()
+def socket() -> None:
+    """Socket Mode: the same app over a websocket, for development against a real workspace."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot import scheduling
+    from bot.runtime import build_deps
+    from bot.slack.app import create_app
+    from bot.slack.gateway import make_web_client
+
+    _setup_logging()
+    settings = _settings()
+    app_token = _require(
+        settings.slack_app_token,
+        "SLACK_APP_TOKEN",
+        "Socket Mode needs an app-level token (xapp-...).",
+    )
+    _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to talk to Slack.")
+    deps = build_deps(settings)
+    scheduler = BackgroundScheduler()
+    scheduling.start(scheduler, settings)
+    try:
+        handler = SocketModeHandler(create_app(deps, client=make_web_client(settings)), app_token)
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+@app.command()
+def scheduler() -> None:
+    """Run only the scheduler (the Procfile's worker)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from bot import scheduling
+    from bot.runtime import build_deps
+
+    _setup_logging()
+    settings = _settings()
+    build_deps(settings).engine.dispose()  # migrate and check prompts before the first run
+    blocking = BlockingScheduler()
+    signal.signal(signal.SIGTERM, lambda *_: blocking.shutdown(wait=False))
+    console.print(
+        f"cx-pulse scheduler: pulses {settings.pulse_schedule}, "
+        f"digest {settings.digest_schedule} ({settings.timezone})"
+    )
+    scheduling.start(blocking, settings)
+
+
+@pulse_app.command("send")
+def pulse_send() -> None:
+    """Send an ad hoc pulse round now to every participant."""
+    from bot.db.models import RoundKind
+    from bot.runtime import build_deps
+    from bot.services.rounds import send_round
+    from bot.slack.gateway import WebClientGateway, make_web_client
+
+    _setup_logging()
+    settings = _settings()
+    _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to send DMs.")
+    deps = build_deps(settings)
+    report = send_round(deps, WebClientGateway(make_web_client(settings)), kind=RoundKind.ADHOC)
+    console.print(
+        f"Round {report.period}: {report.sent} sent, {report.failed} could not be reached."
+    )
+
+
+@app.command()
+def digest(
+    post: Annotated[bool, typer.Option("--post", help="Post it to CX_LEADERSHIP_CHANNEL.")] = False,
+    print_: Annotated[bool, typer.Option("--print", help="Print it here.")] = False,
+) -> None:
+    """Build the digest for the most recent round, then post or print it."""
+    from bot.errors import CxError
+    from bot.render.digest import digest_message
+    from bot.runtime import build_deps
+    from bot.sandbox.transcript import render_channel
+    from bot.services.digest import build_digest
+    from bot.services.publishing import post_digest
+    from bot.slack.errors import error_text
+    from bot.slack.gateway import WebClientGateway, make_web_client
+
+    if post == print_:
+        console.print("Say exactly one of --post or --print.")
+        raise typer.Exit(2)
+    settings = _settings()
+    deps = build_deps(settings)
+    try:
+        if print_:
+            message = digest_message(build_digest(deps), deps.prompts, zone_name=settings.timezone)
+            blocks = [block.to_dict() for block in message.blocks]
+            console.print(
+                render_channel([{"text": message.text, "blocks": blocks}]),
+                markup=False,
+                highlight=False,
+            )
+            return
+        _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to post.")
+        built, _ = post_digest(deps, WebClientGateway(make_web_client(settings)))
+        console.print(f"Digest for {built.period} posted.")
+    except CxError as error:
+        console.print(error_text(deps, error))
+        raise typer.Exit(1) from error
+
+
+@app.command()
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed for the synthetic organisation.")] = 7,
+    database: Annotated[
+        Path, typer.Option(help="Where the demo database goes (recreated).")
+    ] = Path(".demo/cxpulse-demo.db"),
+) -> None:
+    """Run cx-pulse end to end against the built-in Slack emulator: no Slack account needed."""
+    from bot.sandbox.demo import run_demo
+
+    logging.basicConfig(level=logging.WARNING)
+    run_demo(console, seed=seed, database=database)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,28 @@
+"""Entry points the scheduler stores by reference; each builds its dependencies from settings."""
+
+from __future__ import annotations
+
+from bot.db.models import RoundKind
+from bot.runtime import build_deps
+from bot.services.publishing import post_due_digest
+from bot.services.rounds import send_round
+from bot.settings import Settings
+from bot.slack.gateway import WebClientGateway, make_web_client
+
+
+def scheduled_pulse() -> None:
+    settings = Settings()
+    deps = build_deps(settings)
+    try:
+        send_round(deps, WebClientGateway(make_web_client(settings)), kind=RoundKind.SCHEDULED)
+    finally:
+        deps.engine.dispose()
+
+
+def scheduled_digest() -> None:
+    settings = Settings()
+    deps = build_deps(settings)
+    try:
+        post_due_digest(deps, WebClientGateway(make_web_client(settings)))
+    finally:
+        deps.engine.dispose()

@@ -1,0 +1,44 @@
+"""Assembling the real dependencies from settings: engine (migrated), prompts, clock, client."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from bot.analytics.rotation import check_rotation
+from bot.clock import Clock, SystemClock
+from bot.db import repositories as repo
+from bot.db.engine import make_engine, session_scope
+from bot.db.migrate import upgrade_to_head
+from bot.db.models import Question
+from bot.prompts import Prompts, load_prompts
+from bot.services.context import Deps
+from bot.settings import Settings
+
+
+def sync_question_bank(engine: Engine, prompts: Prompts) -> None:
+    bank = prompts.bank
+    questions = [
+        Question(
+            id=q.id,
+            dimension=d.id,
+            text=q.text,
+            source=q.source,
+            is_outcome=q.id == bank.outcome_question,
+        )
+        for d in bank.dimensions
+        for q in d.questions
+    ]
+    with session_scope(engine) as session:
+        repo.sync_questions(session=session, questions=questions)
+
+
+def build_deps(
+    settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None
+) -> Deps:
+    """Migrate the database, load and check prompts/, mirror the question bank."""
+    prompts = load_prompts(settings.prompts_dir)
+    check_rotation(len(prompts.bank.rotating_dimensions), settings.questions_per_round)
+    engine = engine or make_engine(settings.database_url)
+    upgrade_to_head(engine)
+    sync_question_bank(engine, prompts)
+    return Deps(settings=settings, engine=engine, clock=clock or SystemClock(), prompts=prompts)

@@ -1,0 +1,1 @@
+"""The Slack layer: Bolt listeners (one module per surface), the app factory and the gateway."""

@@ -1,0 +1,62 @@
+"""Button clicks in the pulse DM: record an answer, or open the anonymous-comment modal."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.render.comment_modal import comment_modal
+from bot.render.ids import ActionId
+from bot.render.pulse import pulse_message
+from bot.services.answers import pulse_state, record_answer
+from bot.services.context import Deps
+from bot.services.ports import SlackGateway
+from bot.slack.parsing import parse_answer_value, parse_round_id, user_id_of
+
+ANSWER_ACTION = re.compile(rf"^{re.escape(ActionId.ANSWER_PREFIX)}[1-5]$")
+
+
+def _message_location(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    container = body.get("container") or {}
+    return container.get("channel_id"), container.get("message_ts")
+
+
+def handle_answer_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    ack()
+    deps: Deps = context["deps"]
+    gateway: SlackGateway = context["gateway"]
+    click = parse_answer_value(action.get("value"))
+    state = record_answer(
+        deps,
+        slack_user_id=user_id_of(body),
+        round_id=click.round_id,
+        question_id=click.question_id,
+        score=click.score,
+    )
+    channel, ts = _message_location(body)
+    channel, ts = channel or state.channel, ts or state.ts
+    if channel and ts:
+        gateway.update_message(channel, ts, pulse_message(state.view, deps.prompts))
+
+
+def handle_comment_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    deps: Deps = context["deps"]
+    state = pulse_state(
+        deps, slack_user_id=user_id_of(body), round_id=parse_round_id(action.get("value"))
+    )
+    client.views_open(
+        trigger_id=body.get("trigger_id"), view=comment_modal(state.view, deps.prompts)
+    )
+
+
+def register(app: App) -> None:
+    app.action(ANSWER_ACTION)(handle_answer_button)
+    app.action(ActionId.OPEN_COMMENT.value)(handle_comment_button)

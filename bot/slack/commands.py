@@ -1,0 +1,123 @@
+"""`/cx`: parse the sub-command, check who may run it, call a service, reply ephemerally."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
+
+from bot.db.models import RoundKind
+from bot.errors import NoLeadershipChannel, NotAllowed, UnknownCommand, UnknownDimension
+from bot.render.digest import digest_message
+from bot.render.replies import help_message, score_message, text_reply
+from bot.services.context import Deps
+from bot.services.digest import build_digest
+from bot.services.members import set_participation
+from bot.services.ports import OutgoingMessage, SlackGateway
+from bot.services.roles import Audience, may_use
+from bot.services.rounds import send_round
+from bot.slack.parsing import CxCommand, parse_cx
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    deps: Deps
+    gateway: SlackGateway
+    user_id: str
+    command: CxCommand
+    respond: Respond
+
+
+def _reply(request: Request, message: OutgoingMessage) -> None:
+    request.respond(
+        text=message.text,
+        blocks=[block.to_dict() for block in message.blocks],
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def _help(request: Request) -> None:
+    _reply(request, help_message(request.deps.prompts, request.deps.settings.min_group_size))
+
+
+def _score(request: Request) -> None:
+    bank = request.deps.prompts.bank
+    dimension = request.command.args[0].lower() if request.command.args else None
+    if dimension is not None and dimension not in {d.id for d in bank.dimensions}:
+        known = ", ".join(f"`{d.id}`" for d in bank.dimensions)
+        raise UnknownDimension(name=dimension[:40], known=known)
+    _reply(request, score_message(build_digest(request.deps), request.deps.prompts, dimension))
+
+
+def _digest(request: Request) -> None:
+    deps = request.deps
+    message = digest_message(build_digest(deps), deps.prompts, zone_name=deps.settings.timezone)
+    _reply(request, message)
+
+
+def _pulse(request: Request) -> None:
+    copy = request.deps.prompts.copy
+    _reply(request, text_reply(copy.t("commands.pulse_started")))
+    report = send_round(request.deps, request.gateway, kind=RoundKind.ADHOC)
+    _reply(
+        request,
+        text_reply(
+            copy.t(
+                "commands.pulse_sent", period=report.period, sent=report.sent, failed=report.failed
+            )
+        ),
+    )
+
+
+def _participation(opted_out: bool) -> Callable[[Request], None]:
+    def run(request: Request) -> None:
+        set_participation(request.deps, slack_user_id=request.user_id, opted_out=opted_out)
+        key = "commands.optout_done" if opted_out else "commands.optin_done"
+        _reply(request, text_reply(request.deps.prompts.copy.t(key)))
+
+    return run
+
+
+@dataclass(frozen=True, slots=True)
+class SubCommand:
+    audience: Audience
+    run: Callable[[Request], None]
+
+
+SUBCOMMANDS: dict[str, SubCommand] = {
+    "help": SubCommand(Audience.EVERYONE, _help),
+    "score": SubCommand(Audience.EVERYONE, _score),
+    "optout": SubCommand(Audience.EVERYONE, _participation(opted_out=True)),
+    "optin": SubCommand(Audience.EVERYONE, _participation(opted_out=False)),
+    "digest": SubCommand(Audience.LEADERS, _digest),
+    "pulse": SubCommand(Audience.ADMINS, _pulse),
+}
+
+
+def handle_cx_command(
+    ack: Ack, respond: Respond, command: dict[str, str], context: BoltContext
+) -> None:
+    ack()
+    deps: Deps = context["deps"]
+    gateway: SlackGateway = context["gateway"]
+    parsed = parse_cx(command.get("text"))
+    sub = SUBCOMMANDS.get(parsed.name)
+    if sub is None:
+        raise UnknownCommand(command=parsed.name[:40])
+    user_id = command.get("user_id") or ""
+    if (
+        sub.audience is Audience.LEADERS
+        and not deps.settings.leadership_channel
+        and user_id not in deps.settings.admins
+    ):
+        raise NoLeadershipChannel()
+    if not may_use(audience=sub.audience, settings=deps.settings, gateway=gateway, user_id=user_id):
+        raise NotAllowed(command=parsed.name, who=deps.prompts.copy.t(f"audiences.{sub.audience}"))
+    sub.run(Request(deps, gateway, user_id, parsed, respond))
+
+
+def register(app: App) -> None:
+    app.command("/cx")(handle_cx_command)
