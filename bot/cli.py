@@ -87,7 +87,7 @@ def serve(
     deps = build_deps(settings)
     client = make_web_client(settings)
     server = make_server(
-        make_wsgi_app(create_app(deps, client=client), deps.engine), host=host, port=settings.port
+        make_wsgi_app(create_app(deps, client=client), deps), host=host, port=settings.port
     )
     scheduler = None
     if not no_scheduler:

@@ -32,7 +32,7 @@ def _open_delivery(
     if pulse_round is None:
         raise BadPayload()
     if deps.clock.now() >= pulse_round.closes_at:
-        raise RoundClosed(closes_at=pulse_round.closes_at)
+        raise RoundClosed(closes=pulse_round.closes_at)
     delivery = repo.delivery_for(session=session, round_id=round_id, slack_user_id=slack_user_id)
     if delivery is None or delivery.id is None:
         raise NotInvited()

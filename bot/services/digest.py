@@ -149,45 +149,51 @@ def _pick_round(session: Session, round_id: int | None, now: datetime) -> PulseR
     return chosen
 
 
-def build_digest(deps: Deps, *, round_id: int | None = None) -> Digest:
-    """The digest for a round (default: the most recent one), through the anonymity gate."""
+@dataclass
+class _Readings:
+    dimensions: list[DimensionLine] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
+    team_cells: dict[str, dict[str, TeamCell]] = field(default_factory=lambda: defaultdict(dict))
+
+
+def _team_cells(
+    readings: _Readings, dimension_id: str, latest: _Cell, previous: _Cell | None, minimum: int
+) -> None:
+    """Per-team cells for one dimension, each gated; a change only if both readings pass."""
+    previous_visible = _team_visibility(previous, minimum) if previous else set()
+    for team in _team_visibility(latest, minimum):
+        now_summary = summarize(latest.scores(team, any_team=False))
+        change = None
+        if previous is not None and team in previous_visible:
+            before = summarize(previous.scores(team, any_team=False))
+            change = now_summary.favourable_share - before.favourable_share
+        readings.team_cells[team][dimension_id] = TeamCell(
+            now_summary.favourable_share, now_summary.mean, change
+        )
+
+
+def _readings(
+    deps: Deps, cells: dict[tuple[int, str], _Cell], history: list[PulseRound], target: PulseRound
+) -> _Readings:
+    """Each dimension's latest reading within the rotation window, against its previous one."""
     minimum = deps.settings.min_group_size
-    bank = deps.prompts.bank
-    now = deps.clock.now()
-    with session_scope(deps.engine) as session:
-        target = _pick_round(session, round_id, now)
-        history = repo.rounds_up_to(session=session, sequence=target.sequence)[-HISTORY_ROUNDS:]
-        rows = repo.answer_rows(session=session, round_ids=[r.id for r in history if r.id])
-        invited, responded = repo.delivery_counts(session=session, round_id=target.id or 0)
-        previous_rate: float | None = None
-        if len(history) > 1 and history[-2].id is not None:
-            prev_invited, prev_responded = repo.delivery_counts(
-                session=session, round_id=history[-2].id
-            )
-            if may_show(prev_responded, minimum):
-                previous_rate = response_rate(prev_invited, prev_responded)
-    cells = _cells(rows)
     window = history[-COVERAGE_ROUNDS:]
-    dimensions: list[DimensionLine] = []
-    hidden: list[str] = []
-    teams_cells: dict[str, dict[str, TeamCell]] = defaultdict(dict)
-    for dimension in bank.dimensions:
+    readings = _Readings()
+    for dimension in deps.prompts.bank.dimensions:
         asked = [r for r in history if (r.id, dimension.id) in cells]
         if not asked or asked[-1] not in window:
             continue
         latest_round = asked[-1]
         latest = cells[(latest_round.id or 0, dimension.id)]
         if not may_show(latest.people(), minimum):
-            hidden.append(dimension.name)
+            readings.hidden.append(dimension.name)
             continue
         previous_round = asked[-2] if len(asked) > 1 else None
         previous = cells[(previous_round.id or 0, dimension.id)] if previous_round else None
-        previous_reading = (
-            _reading(previous_round.period, previous.scores(), previous.people())
-            if previous_round and previous and may_show(previous.people(), minimum)
-            else None
-        )
-        dimensions.append(
+        previous_reading = None
+        if previous_round and previous and may_show(previous.people(), minimum):
+            previous_reading = _reading(previous_round.period, previous.scores(), previous.people())
+        readings.dimensions.append(
             DimensionLine(
                 dimension_id=dimension.id,
                 name=dimension.name,
@@ -196,40 +202,53 @@ def build_digest(deps: Deps, *, round_id: int | None = None) -> Digest:
                 asked_this_round=latest_round.id == target.id,
             )
         )
-        previous_visible = _team_visibility(previous, minimum) if previous else set()
-        for team in _team_visibility(latest, minimum):
-            now_summary = summarize(latest.scores(team, any_team=False))
-            change = None
-            if previous is not None and team in previous_visible:
-                before = summarize(previous.scores(team, any_team=False))
-                change = now_summary.favourable_share - before.favourable_share
-            teams_cells[team][dimension.id] = TeamCell(
-                now_summary.favourable_share, now_summary.mean, change
-            )
+        _team_cells(readings, dimension.id, latest, previous, minimum)
+    return readings
 
-    round_team_counts: dict[str, int] = defaultdict(int)
-    round_people: dict[int, str | None] = {}
-    for row in rows:
-        if row.round_id == target.id:
-            round_people[row.respondent] = row.team
-    for team_name in round_people.values():
+
+def _round_people(rows: Iterable[repo.AnswerRow], round_id: int | None) -> dict[int, str | None]:
+    """Who answered anything in a round, with their team at the time."""
+    return {row.respondent: row.team for row in rows if row.round_id == round_id}
+
+
+def _comments(
+    rows: Iterable[repo.AnswerRow], round_id: int | None, people: int, minimum: int
+) -> list[str]:
+    if not may_show(people, minimum):
+        return []
+    comments = [row.comment for row in rows if row.round_id == round_id and row.comment]
+    # Order carries no hint of who wrote what: a fresh, unpredictable shuffle every time.
+    random.SystemRandom().shuffle(comments)
+    return comments[:MAX_COMMENTS]
+
+
+def build_digest(deps: Deps, *, round_id: int | None = None) -> Digest:
+    """The digest for a round (default: the most recent one), through the anonymity gate."""
+    minimum = deps.settings.min_group_size
+    now = deps.clock.now()
+    with session_scope(deps.engine) as session:
+        target = _pick_round(session, round_id, now)
+        history = repo.rounds_up_to(session=session, sequence=target.sequence)[-HISTORY_ROUNDS:]
+        rows = repo.answer_rows(session=session, round_ids=[r.id for r in history if r.id])
+        invited, responded = repo.delivery_counts(session=session, round_id=target.id or 0)
+        previous_rate: float | None = None
+        if len(history) > 1 and history[-2].id is not None:
+            before = repo.delivery_counts(session=session, round_id=history[-2].id)
+            if may_show(before[1], minimum):
+                previous_rate = response_rate(*before)
+    readings = _readings(deps, _cells(rows), history, target)
+
+    people = _round_people(rows, target.id)
+    team_counts: dict[str, int] = defaultdict(int)
+    for team_name in people.values():
         if team_name is not None:
-            round_team_counts[team_name] += 1
-    round_visible = visible_groups(round_team_counts, minimum, parent_total=len(round_people))
+            team_counts[team_name] += 1
+    visible = visible_groups(team_counts, minimum, parent_total=len(people))
     teams = [
-        TeamLine(team, round_team_counts[team], teams_cells[team])
-        for team in sorted(round_visible)
-        if teams_cells.get(team)
+        TeamLine(team, team_counts[team], readings.team_cells[team])
+        for team in sorted(visible)
+        if readings.team_cells.get(team)
     ]
-
-    comments = [row.comment for row in rows if row.round_id == target.id and row.comment]
-    shown_comments: list[str] = []
-    if may_show(len(round_people), minimum) and comments:
-        # Order carries no hint of who wrote what: a fresh, unpredictable shuffle every time.
-        random.SystemRandom().shuffle(comments)
-        shown_comments = comments[:MAX_COMMENTS]
-
-    focus = _focus(deps, dimensions, target.sequence)
     rate_visible = may_show(responded, minimum)
     return Digest(
         round_id=target.id or 0,
@@ -241,12 +260,12 @@ def build_digest(deps: Deps, *, round_id: int | None = None) -> Digest:
         respondents=responded if rate_visible else None,
         response_rate=response_rate(invited, responded) if rate_visible else None,
         previous_response_rate=previous_rate,
-        dimensions=dimensions,
-        hidden_dimensions=hidden,
+        dimensions=readings.dimensions,
+        hidden_dimensions=readings.hidden,
         teams=teams,
-        hidden_teams=len(round_team_counts) - len(round_visible),
-        focus=focus,
-        comments=shown_comments,
+        hidden_teams=len(team_counts) - len(visible),
+        focus=_focus(deps, readings.dimensions, target.sequence),
+        comments=_comments(rows, target.id, len(people), minimum),
     )
 
 

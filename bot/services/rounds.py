@@ -95,18 +95,16 @@ def send_round(deps: Deps, gateway: SlackGateway, *, kind: RoundKind) -> RoundRe
     return RoundReport(pulse_round.id, pulse_round.period, created, sent, failed)
 
 
-def _view_for(deps: Deps, pulse_round: PulseRound, member: Member, session: Session) -> PulseView:
+def _view_for(
+    deps: Deps, pulse_round: PulseRound, questions: tuple[tuple[str, str], ...], member: Member
+) -> PulseView:
     assert pulse_round.id is not None
     return PulseView(
         round_id=pulse_round.id,
         period=pulse_round.period,
         closes_at=pulse_round.closes_at,
         zone_name=member.tz or deps.settings.timezone,
-        questions=tuple(
-            (q.id, q.text) for q in repo.round_questions(session=session, round_id=pulse_round.id)
-        ),
-        answers={},
-        commented=frozenset(),
+        questions=questions,
         min_group_size=deps.settings.min_group_size,
     )
 
@@ -117,7 +115,10 @@ def deliver_pending(deps: Deps, gateway: SlackGateway, *, round_id: int) -> tupl
         pulse_round = repo.get_round(session=session, round_id=round_id)
         assert pulse_round is not None
         pending = repo.pending_deliveries(session=session, round_id=round_id)
-        views = {d.id: _view_for(deps, pulse_round, m, session) for d, m in pending}
+        questions = tuple(
+            (q.id, q.text) for q in repo.round_questions(session=session, round_id=round_id)
+        )
+    views = {d.id: _view_for(deps, pulse_round, questions, m) for d, m in pending}
     sent = failed = 0
     for delivery, member in pending:
         message = pulse_message(views[delivery.id], deps.prompts)

@@ -14,6 +14,7 @@ from bot.render.pulse import pulse_message
 from bot.services.answers import pulse_state, record_answer
 from bot.services.context import Deps
 from bot.services.ports import SlackGateway
+from bot.slack.errors import politely
 from bot.slack.parsing import parse_answer_value, parse_round_id, user_id_of
 
 ANSWER_ACTION = re.compile(rf"^{re.escape(ActionId.ANSWER_PREFIX)}[1-5]$")
@@ -58,5 +59,5 @@ def handle_comment_button(
 
 
 def register(app: App) -> None:
-    app.action(ANSWER_ACTION)(handle_answer_button)
-    app.action(ActionId.OPEN_COMMENT.value)(handle_comment_button)
+    app.action(ANSWER_ACTION)(politely(handle_answer_button))
+    app.action(ActionId.OPEN_COMMENT.value)(politely(handle_comment_button))

@@ -18,6 +18,7 @@ from bot.services.members import set_participation
 from bot.services.ports import OutgoingMessage, SlackGateway
 from bot.services.roles import Audience, may_use
 from bot.services.rounds import send_round
+from bot.slack.errors import politely
 from bot.slack.parsing import CxCommand, parse_cx
 
 
@@ -120,4 +121,4 @@ def handle_cx_command(
 
 
 def register(app: App) -> None:
-    app.command("/cx")(handle_cx_command)
+    app.command("/cx")(politely(handle_cx_command))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +16,8 @@ from bot.errors import CxError
 from bot.render.timefmt import local_time
 from bot.services.context import Deps
 
+log = logging.getLogger(__name__)
+
 
 def error_text(deps: Deps, error: CxError) -> str:
     values = {
@@ -21,6 +25,30 @@ def error_text(deps: Deps, error: CxError) -> str:
         for key, value in error.details.items()
     }
     return deps.prompts.copy.t(error.copy_key, **values)
+
+
+def politely(handler: Callable[..., None]) -> Callable[..., None]:
+    """Turn domain errors from a listener into a polite ephemeral reply.
+
+    Bolt runs listeners after the ack in another thread; an exception raised there very soon
+    after ack() can race Bolt's bookkeeping and turn the ack into a 404, so expected failures
+    are answered here and only unexpected ones reach the app-wide error handler.
+    """
+
+    @functools.wraps(handler)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        try:
+            handler(*args, **kwargs)
+        except CxError as error:
+            context: BoltContext = kwargs["context"]
+            deps: Deps = context["deps"]
+            log.info("refused %s: %s", handler.__name__, type(error).__name__)
+            if context.respond is not None:
+                context.respond(
+                    text=error_text(deps, error), response_type="ephemeral", replace_original=False
+                )
+
+    return wrapper
 
 
 def handle_error(

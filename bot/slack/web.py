@@ -2,38 +2,86 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, text
 from waitress.server import create_server
+
+from bot.services.context import Deps
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
     from waitress.server import BaseWSGIServer, MultiSocketServer
 
+log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are far smaller; refuse anything absurd early.
 
 
+def _headers(environ: WSGIEnvironment) -> dict[str, str]:
+    return {
+        key[5:].lower().replace("_", "-"): str(value)
+        for key, value in environ.items()
+        if key.startswith("HTTP_")
+    }
+
+
+def _malformed(body: bytes, content_type: str | None) -> bool:
+    """Would Bolt choke on this body? (It parses before it verifies, and raises on bad JSON.)"""
+    try:
+        parse_body(body.decode("utf-8"), content_type)
+    except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
+        return True
+    return False
+
+
+def _reject(start_response: StartResponse, status: str, error: str) -> Iterable[bytes]:
+    start_response(status, [("Content-Type", "application/json")])
+    return [json.dumps({"error": error}).encode()]
+
+
 def make_wsgi_app(
-    app: App, engine: Engine
+    app: App, deps: Deps
 ) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
     slack_handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    verifier = SignatureVerifier(deps.settings.slack_signing_secret or "")
 
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/healthz" and environ.get("REQUEST_METHOD") == "GET":
-            return _health(engine, start_response)
+            return _health(deps.engine, start_response)
         length = environ.get("CONTENT_LENGTH") or "0"
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
-            start_response("413 Payload Too Large", [("Content-Type", "text/plain")])
-            return [b"payload too large"]
-        return slack_handler(environ, start_response)
+        if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+            return _reject(start_response, "413 Payload Too Large", "payload too large")
+        if path != EVENTS_PATH or environ.get("REQUEST_METHOD") != "POST":
+            return slack_handler(environ, start_response)
+        body = environ["wsgi.input"].read(int(length))
+        environ["wsgi.input"] = io.BytesIO(body)
+
+        def bad_request() -> Iterable[bytes]:
+            # Unsigned garbage is a forgery (401); signed garbage is a bad request (400).
+            if not verifier.is_valid_request(body, _headers(environ)):
+                return _reject(start_response, "401 Unauthorized", "invalid signature")
+            return _reject(start_response, "400 Bad Request", "malformed payload")
+
+        if _malformed(body, environ.get("CONTENT_TYPE")):
+            return bad_request()
+        try:
+            return slack_handler(environ, start_response)
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError):
+            # Bolt routes a payload by indexing into it; one of the wrong shape fails there,
+            # before any listener runs, so nothing was written: say it was bad.
+            log.warning("rejected a payload Bolt could not route", exc_info=True)
+            return bad_request()
 
     return wsgi
 

@@ -31,7 +31,9 @@ def test_consecutive_rounds_share_only_the_outcome_question(per_round: int, sequ
 
 
 @given(sequence=st.integers(min_value=0, max_value=500))
-def test_round_has_requested_size_outcome_last_and_one_question_per_dimension(sequence: int) -> None:
+def test_round_has_requested_size_outcome_last_and_one_question_per_dimension(
+    sequence: int,
+) -> None:
     questions = plan(sequence)
     assert len(questions) == 4
     assert questions[-1] == BANK.outcome_question

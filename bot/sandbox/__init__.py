@@ -1,0 +1,1 @@
+"""The sandbox: a Slack Web API emulator, a synthetic organisation and the demo."""

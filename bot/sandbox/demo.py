@@ -1,0 +1,244 @@
+"""`cxpulse demo`: six weekly rounds in a synthetic organisation, through the real HTTP endpoint.
+
+Nothing is faked inside the bot: the emulator is a real Slack Web API server on loopback, people
+click by sending signed requests to /slack/events, time advances along the real cron triggers.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+from sqlmodel import func, select
+
+from bot.clock import ManualClock
+from bot.db.engine import session_scope
+from bot.db.models import Answer, RoundKind
+from bot.render.ids import ActionId, BlockId
+from bot.runtime import build_deps
+from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.harness import ServedBot
+from bot.sandbox.org import (
+    ADMIN_ID,
+    LEADERSHIP_CHANNEL,
+    Person,
+    SyntheticOrg,
+    build_org,
+    maybe_comment,
+    simulated_score,
+    will_respond,
+)
+from bot.sandbox.transcript import render_channel
+from bot.scheduling import digest_trigger, next_fire, pulse_trigger
+from bot.services.context import Deps
+from bot.services.publishing import post_due_digest
+from bot.services.rounds import send_round
+from bot.settings import Settings
+
+WEEKS = 6
+TOKEN = "xoxb-sandbox-token"  # noqa: S105 - the emulator's own token, not a secret
+SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
+
+
+def install_org(emulator: SlackEmulator, org: SyntheticOrg) -> None:
+    for person in org.people:
+        emulator.add_user(person.user_id, person.name, tz=person.tz)
+    emulator.add_user(ADMIN_ID, "cx.admin", tz="Europe/London")
+    for bot_id in org.bots:
+        emulator.add_user(bot_id, "helper-bot", is_bot=True)
+    for former in org.deactivated:
+        emulator.add_user(former, "former.colleague", deleted=True)
+    for index, (team, members) in enumerate(org.teams.items(), start=1):
+        emulator.add_usergroup(f"S{index:04d}", team, team.title(), members)
+    emulator.add_channel(LEADERSHIP_CHANNEL, "cx-leadership", [*org.leaders, ADMIN_ID])
+
+
+def sandbox_settings(emulator: SlackEmulator, database: Path) -> Settings:
+    return Settings.model_validate(
+        {
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": emulator.api_url,
+            "DATABASE_URL": f"sqlite:///{database}",
+            "CX_LEADERSHIP_CHANNEL": LEADERSHIP_CHANNEL,
+            "CX_ADMINS": ADMIN_ID,
+            "CX_TIMEZONE": "Europe/London",
+        }
+    )
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0) -> None:
+    """Clicks are acknowledged first and processed right after; wait for the processing."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the bot did not finish processing in time")
+        time.sleep(0.02)
+
+
+@dataclass
+class WeekResult:
+    period: str
+    invited: int
+    clicks: int
+    comments: int
+
+
+class Simulation:
+    """Plays the people of the organisation answering their DMs."""
+
+    def __init__(self, emulator: SlackEmulator, deps: Deps, org: SyntheticOrg, seed: int) -> None:
+        self.emulator, self.deps, self.org = emulator, deps, org
+        self.rng = random.Random(seed)
+        self.dimension_of = {q: d.id for q, (d, _) in deps.prompts.bank.questions_by_id.items()}
+
+    def _answers_stored(self) -> int:
+        with session_scope(self.deps.engine) as session:
+            return int(session.exec(select(func.count()).select_from(Answer)).one())
+
+    def _answer_person(
+        self, person: Person, week: int, rng: random.Random
+    ) -> tuple[int, str | None]:
+        """Click one button per statement in this person's newest DM; returns clicks made."""
+        channel = self.emulator.dm_channel(person.user_id)
+        message = self.emulator.messages(channel)[-1]
+        clicks = 0
+        for block in message["blocks"]:
+            block_id = block.get("block_id", "")
+            if not block_id.startswith(BlockId.QUESTION_PREFIX):
+                continue
+            question_id = block_id.removeprefix(BlockId.QUESTION_PREFIX)
+            score = simulated_score(person, self.dimension_of[question_id], week, rng)
+            button = next(
+                e for e in block["elements"] if e["action_id"] == f"{ActionId.ANSWER_PREFIX}{score}"
+            )
+            result = self.emulator.click_button(
+                person.user_id,
+                channel_id=channel,
+                message_ts=message["ts"],
+                action_id=button["action_id"],
+                block_id=block_id,
+                value=button["value"],
+            )
+            if result.status != 200:
+                raise RuntimeError(f"the bot answered {result.status} to a click")
+            clicks += 1
+        return clicks, maybe_comment(rng)
+
+    def _comment(self, person: Person, text: str) -> None:
+        channel = self.emulator.dm_channel(person.user_id)
+        message = self.emulator.messages(channel)[-1]
+        block_id, action_id, value = self.emulator.find_button(
+            message, action_id_prefix=ActionId.OPEN_COMMENT
+        )
+        sent = self.emulator.click_button(
+            person.user_id,
+            channel_id=channel,
+            message_ts=message["ts"],
+            action_id=action_id,
+            block_id=block_id,
+            value=value,
+        )
+        wait_until(lambda: self.emulator.view_for_trigger(sent.trigger_id or "") is not None)
+        view = self.emulator.view_for_trigger(sent.trigger_id or "")
+        assert view is not None
+        question = view["blocks"][1]["element"]["initial_option"]["value"]
+        self.emulator.submit_view(
+            person.user_id,
+            view_id=view["id"],
+            values={
+                BlockId.COMMENT_QUESTION: {
+                    ActionId.COMMENT_QUESTION: {
+                        "type": "static_select",
+                        "selected_option": {"value": question},
+                    }
+                },
+                BlockId.COMMENT_TEXT: {
+                    ActionId.COMMENT_TEXT: {"type": "plain_text_input", "value": text}
+                },
+            },
+        )
+
+    def run_week(self, week: int, invited: int) -> tuple[int, int]:
+        respondents = [p for p in self.org.people if will_respond(p, self.rng)]
+        seeds = {p.user_id: self.rng.randrange(1 << 30) for p in respondents}
+        before = self._answers_stored()
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(
+                pool.map(
+                    lambda p: self._answer_person(p, week, random.Random(seeds[p.user_id])),
+                    respondents,
+                )
+            )
+        clicks = sum(c for c, _ in results)
+        wait_until(lambda: self._answers_stored() >= before + clicks)
+        comments = [(p, text) for p, (_, text) in zip(respondents, results, strict=True) if text]
+        for person, text in comments:
+            self._comment(person, text)
+        return clicks, len(comments)
+
+
+def run_demo(console: Console, *, seed: int, database: Path) -> None:
+    started = time.monotonic()
+    database = database.resolve()
+    if database.parent.exists():
+        shutil.rmtree(database.parent)
+    database.parent.mkdir(parents=True)
+    org = build_org(seed)
+    with SlackEmulator(bot_token=TOKEN, signing_secret=SIGNING_SECRET) as emulator:
+        install_org(emulator, org)
+        settings = sandbox_settings(emulator, database)
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        clock = ManualClock(today - timedelta(weeks=WEEKS + 1))
+        deps = build_deps(settings, clock=clock)
+        with ServedBot(deps) as bot:
+            emulator.set_app_url(bot.events_url)
+            simulation = Simulation(emulator, deps, org, seed)
+            with Progress(console=console, transient=True) as progress:
+                task = progress.add_task("Simulating six weekly rounds", total=WEEKS * 3 + 1)
+                for week in range(WEEKS):
+                    clock.set(next_fire(pulse_trigger(settings), clock.now()))
+                    report = send_round(deps, bot.gateway, kind=RoundKind.SCHEDULED)
+                    progress.update(
+                        task,
+                        advance=1,
+                        description=f"Round {report.period}: {report.sent} DMs sent",
+                    )
+                    clock.advance(timedelta(hours=3))
+                    clicks, comments = simulation.run_week(week, report.sent)
+                    progress.update(
+                        task,
+                        advance=1,
+                        description=f"Round {report.period}: {clicks} answers, {comments} comments",
+                    )
+                    clock.set(
+                        next_fire(
+                            digest_trigger(settings),
+                            clock.now() + timedelta(days=settings.round_days),
+                        )
+                    )
+                    post_due_digest(deps, bot.gateway)
+                    progress.update(
+                        task, advance=1, description=f"Digest for {report.period} posted"
+                    )
+                progress.update(task, advance=1)
+        digests = emulator.messages(LEADERSHIP_CHANNEL)
+        console.rule("#cx-leadership, as a leader sees it (latest digest)")
+        console.print(render_channel(digests[-1:]), markup=False, highlight=False)
+        console.rule()
+        calls = len(emulator.calls())
+    deps.engine.dispose()
+    console.print(
+        f"{len(digests)} weekly digests posted; {calls} Slack API calls served by the emulator; "
+        f"finished in {time.monotonic() - started:.1f} s."
+    )
+    console.print(f"Database: {database}")
+    console.print(f"Try: DATABASE_URL=sqlite:///{database} cxpulse digest --print")

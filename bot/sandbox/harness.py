@@ -1,0 +1,53 @@
+"""The bot served for real on loopback: used by the demo, the end-to-end tests and benchmarks."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+
+from slack_sdk import WebClient
+
+from bot.services.context import Deps
+from bot.slack.app import create_app
+from bot.slack.gateway import WebClientGateway, make_web_client
+from bot.slack.web import EVENTS_PATH, make_server, make_wsgi_app
+
+
+class ServedBot:
+    """`create_app` behind waitress on 127.0.0.1 with a free port, in a background thread."""
+
+    def __init__(self, deps: Deps, *, client: WebClient | None = None) -> None:
+        self.deps = deps
+        self.client = client or make_web_client(deps.settings)
+        self.gateway = WebClientGateway(self.client)
+        self.app = create_app(deps, client=self.client)
+        self._server = make_server(make_wsgi_app(self.app, deps), host="127.0.0.1", port=0)
+        self._thread = threading.Thread(target=self._server.run, name="cx-pulse-http", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        port = getattr(self._server, "effective_port", None)
+        return f"http://127.0.0.1:{port}"
+
+    @property
+    def events_url(self) -> str:
+        return f"{self.base_url}{EVENTS_PATH}"
+
+    def start(self) -> ServedBot:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> ServedBot:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,139 @@
+"""The real thing on loopback: the Slack emulator, a fresh SQLite database, the served bot."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, select
+
+from bot.clock import ManualClock
+from bot.db.models import Answer, Member
+from bot.runtime import build_deps
+from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.harness import ServedBot
+from bot.services.context import Deps
+from bot.settings import Settings
+
+TOKEN = "xoxb-test-token"
+SECRET = "test-signing-secret"
+LEADERS_CHANNEL = "C0LEADERS"
+ADMIN = "UADMIN"
+TUESDAY_TEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+@dataclass
+class Org:
+    """alpha and beta: 6 people each; gamma: 3 (below the minimum); 3 people in no team."""
+
+    teams: dict[str, list[str]] = field(default_factory=dict)
+    no_team: list[str] = field(default_factory=list)
+    leaders: list[str] = field(default_factory=list)
+    bots: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+
+    @property
+    def participants(self) -> list[str]:
+        return [u for members in self.teams.values() for u in members] + self.no_team
+
+
+def install_org(emulator: SlackEmulator) -> Org:
+    org = Org()
+    for prefix, size in (("alpha", 6), ("beta", 6), ("gamma", 3)):
+        org.teams[prefix] = [f"U{prefix.upper()}{i}" for i in range(size)]
+    org.no_team = [ADMIN, "UFREE1", "UFREE2"]
+    org.leaders = [org.teams["alpha"][0], org.teams["beta"][0]]
+    org.bots = ["UBOTHELPER"]
+    org.deleted = ["UGONE"]
+    for user_id in org.participants:
+        emulator.add_user(user_id, user_id.lower(), tz="Europe/London")
+    emulator.add_user("UBOTHELPER", "helper", is_bot=True)
+    emulator.add_user("UGONE", "gone", deleted=True)
+    for index, (team, members) in enumerate(org.teams.items()):
+        emulator.add_usergroup(f"S{index}", team, team.title(), members)
+    emulator.add_channel(LEADERS_CHANNEL, "leadership", [*org.leaders, ADMIN])
+    return org
+
+
+@pytest.fixture
+def emulator() -> Iterator[SlackEmulator]:
+    with SlackEmulator(bot_token=TOKEN, signing_secret=SECRET) as emu:
+        yield emu
+
+
+@pytest.fixture
+def org(emulator: SlackEmulator) -> Org:
+    return install_org(emulator)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(TUESDAY_TEN)
+
+
+def make_settings(emulator: SlackEmulator, database: Path, **extra: Any) -> Settings:
+    values: dict[str, Any] = {
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": emulator.api_url,
+        "DATABASE_URL": f"sqlite:///{database}",
+        "CX_LEADERSHIP_CHANNEL": LEADERS_CHANNEL,
+        "CX_ADMINS": ADMIN,
+        "CX_TIMEZONE": "Europe/London",
+    }
+    values.update(extra)
+    return Settings.model_validate(values)
+
+
+@pytest.fixture
+def deps(tmp_path: Path, emulator: SlackEmulator, org: Org, clock: ManualClock) -> Iterator[Deps]:
+    built = build_deps(make_settings(emulator, tmp_path / "cx.db"), clock=clock)
+    yield built
+    built.engine.dispose()
+
+
+@pytest.fixture
+def bot(deps: Deps, emulator: SlackEmulator) -> Iterator[ServedBot]:
+    with ServedBot(deps) as served:
+        emulator.set_app_url(served.events_url)
+        yield served
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0) -> Any:
+    """Listeners run after the ack; poll until their effect is visible."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.02)
+
+
+def answers(deps: Deps) -> list[Answer]:
+    with Session(deps.engine) as session:
+        return list(session.exec(select(Answer)).all())
+
+
+def member(deps: Deps, user_id: str) -> Member | None:
+    with Session(deps.engine) as session:
+        return session.exec(select(Member).where(Member.slack_user_id == user_id)).first()
+
+
+def ephemeral_texts(emulator: SlackEmulator) -> list[str]:
+    """Everything the bot said through response_url, flattened to text for assertions."""
+    texts = []
+    for response in emulator.responses():
+        parts = [response.get("text") or ""]
+        for block in response.get("blocks") or []:
+            text = block.get("text")
+            if isinstance(text, dict):
+                parts.append(text.get("text", ""))
+        texts.append("\n".join(parts))
+    return texts

@@ -1,0 +1,143 @@
+"""Forged requests, roles and malformed-but-signed payloads over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from bot.db.models import RoundKind
+from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.harness import ServedBot
+from bot.services.context import Deps
+from bot.services.rounds import send_round
+from tests.e2e.conftest import ADMIN, Org, answers, ephemeral_texts, member, wait_for
+from tests.e2e.helpers import click_score, latest_dm, question_ids
+
+
+def test_forged_signature_is_rejected_and_writes_nothing(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+) -> None:
+    user = org.teams["alpha"][2]
+    sent = emulator.send_slash_command(user, "optout", signing_secret="not-the-secret")
+    assert sent.status == 401
+    time.sleep(0.3)
+    assert member(deps, user) is None
+    assert emulator.responses() == []
+
+
+def test_stale_signature_is_rejected(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+) -> None:
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
+    user = org.teams["alpha"][2]
+    question = question_ids(latest_dm(emulator, user))[0]
+    sent = click_score(emulator, user, question, 5, timestamp=int(time.time()) - 6 * 60)
+    assert sent.status == 401
+    time.sleep(0.3)
+    assert answers(deps) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "refusal"),
+    [("pulse", "only for cx-pulse admins"), ("digest", "only for leaders and cx-pulse admins")],
+)
+def test_roles_are_enforced_politely(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, command: str, refusal: str
+) -> None:
+    emulator.send_slash_command(org.teams["beta"][3], command)
+    texts = wait_for(lambda: ephemeral_texts(emulator))
+    assert refusal in texts[0]
+    assert emulator.calls("chat.postMessage") == []
+
+
+def test_leader_may_preview_but_not_send(bot: ServedBot, emulator: SlackEmulator, org: Org) -> None:
+    emulator.send_slash_command(org.leaders[0], "pulse")
+    assert "only for cx-pulse admins" in wait_for(lambda: ephemeral_texts(emulator))[0]
+    emulator.send_slash_command(org.leaders[0], "digest")
+    # No round yet: a clear explanation rather than an empty digest.
+    wait_for(lambda: any("no pulse round yet" in t for t in ephemeral_texts(emulator)))
+
+
+def test_unknown_command_and_unknown_dimension(
+    bot: ServedBot, emulator: SlackEmulator, org: Org
+) -> None:
+    emulator.send_slash_command(ADMIN, "launch-rockets")
+    wait_for(
+        lambda: any("I don't know `/cx launch-rockets`" in t for t in ephemeral_texts(emulator))
+    )
+    emulator.send_slash_command(ADMIN, "score vibes")
+    wait_for(
+        lambda: any("I don't know the dimension `vibes`" in t for t in ephemeral_texts(emulator))
+    )
+
+
+def test_help_and_empty_score(bot: ServedBot, emulator: SlackEmulator, org: Org) -> None:
+    emulator.send_slash_command(org.teams["gamma"][0], "")
+    help_text = wait_for(lambda: ephemeral_texts(emulator))[0]
+    assert "/cx score" in help_text and "/cx optout" in help_text
+    emulator.send_slash_command(org.teams["gamma"][0], "score")
+    wait_for(lambda: any("no pulse round yet" in t for t in ephemeral_texts(emulator)))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["", "garbage", "999|nope|3", "1|empowerment.x|9", "1|" + "x" * 500 + "|3"],
+)
+def test_malformed_clicks_get_a_polite_answer_and_write_nothing(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps, value: str
+) -> None:
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
+    user = org.teams["alpha"][4]
+    dm = latest_dm(emulator, user)
+    sent = emulator.click_button(
+        user,
+        channel_id=emulator.dm_channel(user),
+        message_ts=dm["ts"],
+        action_id="answer:3",
+        block_id="q:whatever",
+        value=value,
+    )
+    assert sent.status == 200
+    texts = wait_for(lambda: ephemeral_texts(emulator))
+    assert "couldn't read that" in texts[0] or "isn't part of this pulse" in texts[0]
+    assert answers(deps) == []
+
+
+def test_click_from_someone_not_invited(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+) -> None:
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
+    owner = org.teams["alpha"][1]
+    dm = latest_dm(emulator, owner)
+    block = next(b for b in dm["blocks"] if b.get("block_id", "").startswith("q:"))
+    button = block["elements"][0]
+    emulator.click_button(
+        "UBOTHELPER",
+        channel_id=emulator.dm_channel(owner),
+        message_ts=dm["ts"],
+        action_id=button["action_id"],
+        block_id=block["block_id"],
+        value=button["value"],
+    )
+    assert "wasn't sent to you" in wait_for(lambda: ephemeral_texts(emulator))[0]
+    assert answers(deps) == []
+
+
+def test_signed_garbage_bodies_never_get_a_500(bot: ServedBot, emulator: SlackEmulator) -> None:
+    bodies = [
+        "payload=not-json",
+        "payload=" + json.dumps({"type": "block_actions"}),
+        "payload="
+        + json.dumps({"type": "view_submission", "view": {"callback_id": "comment_modal"}}),
+        "payload=" + json.dumps({"type": "block_actions", "actions": [{"action_id": "answer:3"}]}),
+        "command=/cx&text=score",
+        "\xff\xfe garbage",
+        "",
+    ]
+    for body in bodies:
+        sent = emulator.post_signed(body)
+        assert sent.status < 500, (body, sent.status, sent.body)
+        forged = emulator.post_signed(body, signing_secret="forged")
+        assert forged.status == 401, (body, forged.status, forged.body)
