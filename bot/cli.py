@@ -193,11 +193,8 @@ def digest(
         if print_:
             message = digest_message(build_digest(deps), deps.prompts, zone_name=settings.timezone)
             blocks = [block.to_dict() for block in message.blocks]
-            console.print(
-                render_channel([{"text": message.text, "blocks": blocks}]),
-                markup=False,
-                highlight=False,
-            )
+            transcript = render_channel([{"text": message.text, "blocks": blocks}], width=100)
+            console.print(transcript, markup=False, highlight=False, emoji=False, soft_wrap=True)
             return
         _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to post.")
         built, _ = post_digest(deps, WebClientGateway(make_web_client(settings)))
@@ -218,6 +215,8 @@ def demo(
     from bot.sandbox.demo import run_demo
 
     logging.basicConfig(level=logging.WARNING)
+    # The demo's bursts of simulated clicks briefly queue in waitress; that is expected here.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     run_demo(console, seed=seed, database=database)
 
 

@@ -31,6 +31,7 @@ class QuestionSpec(_Strict):
 class DimensionSpec(_Strict):
     id: str = Field(pattern=r"^[a-z_]+$", max_length=40)
     name: str = Field(min_length=1, max_length=30)
+    short: str = Field(min_length=1, max_length=5)  # column heading in the team heatmap
     why: str = Field(min_length=1, max_length=240)
     source: str
     questions: tuple[QuestionSpec, ...] = Field(min_length=1)

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import (
 from bot.prompts import Copy, Prompts
 from bot.render.escape import escape_text, quote_block
 from bot.render.timefmt import local_time
-from bot.services.digest import Digest, DimensionLine, TeamLine
+from bot.services.digest import Digest, DimensionLine, TeamCell, TeamLine
 from bot.services.ports import OutgoingMessage
 
 SECTION_LIMIT = 2900  # Slack allows 3000 characters per section; keep a margin.
@@ -41,6 +41,10 @@ def _section(text: str) -> SectionBlock:
     return SectionBlock(text=MarkdownTextObject(text=text))
 
 
+def _code_section(lines: list[str]) -> SectionBlock:
+    return _section("```\n" + "\n".join(lines) + "\n```")
+
+
 def _chunks(lines: Iterable[str], limit: int = SECTION_LIMIT) -> list[str]:
     """Pack lines into section-sized texts, never splitting a line."""
     chunks: list[str] = []
@@ -58,33 +62,68 @@ def _chunks(lines: Iterable[str], limit: int = SECTION_LIMIT) -> list[str]:
 
 def _dimension_line(copy: Copy, line: DimensionLine) -> str:
     key = "digest.dimension_line_new" if line.asked_this_round else "digest.dimension_line"
+    change = change_text(copy, line.favourable_change)
+    if line.previous is not None:
+        change = copy.t("digest.since", change=change, previous=line.previous.period)
     return copy.t(
         key,
         name=line.name,
         favourable=pct(line.latest.favourable_share),
         mean=f"{line.latest.mean:.1f}",
         n=line.latest.respondents,
-        change=change_text(copy, line.favourable_change),
+        change=change,
         period=line.latest.period,
-        previous=line.previous.period if line.previous else "-",
     )
 
 
-def _team_line(copy: Copy, prompts: Prompts, team: TeamLine) -> str:
-    parts = []
-    for dimension in prompts.bank.dimensions:
-        cell = team.cells.get(dimension.id)
-        if cell is None:
-            continue
-        change = (
-            ""
-            if cell.favourable_change is None
-            else f" ({change_text(copy, cell.favourable_change)})"
+HEATMAP_CELL = 6
+MAX_TEAM_LABEL = 32
+ARROW_POINTS = 10
+
+
+def _heat_cell(cell: TeamCell | None) -> str:
+    if cell is None:
+        return " " * HEATMAP_CELL
+    arrow = " "
+    if cell.favourable_change is not None and abs(cell.favourable_change) * 100 >= ARROW_POINTS:
+        arrow = "↑" if cell.favourable_change > 0 else "↓"
+    return f"{round(cell.favourable_share * 100):>4}{arrow} "
+
+
+def _heatmap_rows(copy: Copy, prompts: Prompts, teams: Iterable[TeamLine]) -> tuple[str, list[str]]:
+    """A monospace teams x dimensions table; team names are escaped."""
+    dimensions = prompts.bank.dimensions
+    labels = [(escape_text(f"{t.team[:MAX_TEAM_LABEL]} ({t.respondents})"), t) for t in teams]
+    heading = copy.t("digest.team_column")
+    width = max([len(heading), *(len(label) for label, _ in labels)]) + 1
+    header = f"{heading:<{width}}" + "".join(f"{d.short:>5} " for d in dimensions)
+    rows = [
+        f"{label:<{width}}" + "".join(_heat_cell(team.cells.get(d.id)) for d in dimensions)
+        for label, team in labels
+    ]
+    rows = [row.rstrip() for row in rows]
+    return header.rstrip(), rows
+
+
+def _heatmap_blocks(copy: Copy, prompts: Prompts, digest: Digest) -> list[Block]:
+    header, rows = _heatmap_rows(copy, prompts, digest.teams)
+    blocks: list[Block] = [_section(copy.t("digest.teams_heading"))]
+    # Each code block repeats the header, so a table split across sections still reads.
+    chunk: list[str] = []
+    for row in rows:
+        if chunk and len("\n".join([header, *chunk, row])) + 6 > SECTION_LIMIT:
+            blocks.append(_code_section([header, *chunk]))
+            chunk = []
+        chunk.append(row)
+    if chunk:
+        blocks.append(_code_section([header, *chunk]))
+    legend = copy.t("digest.teams_legend", min_group=digest.min_group_size)
+    if digest.hidden_teams:
+        legend += " " + copy.t(
+            "digest.hidden_teams", count=digest.hidden_teams, min_group=digest.min_group_size
         )
-        parts.append(f"{dimension.name} {pct(cell.favourable_share)}{change}")
-    return copy.t(
-        "digest.team_line", team=escape_text(team.team), n=team.respondents, cells=", ".join(parts)
-    )
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=legend)]))
+    return blocks
 
 
 def _headline(copy: Copy, digest: Digest) -> str:
@@ -134,14 +173,7 @@ def digest_message(digest: Digest, prompts: Prompts, *, zone_name: str) -> Outgo
 
     if digest.teams or digest.hidden_teams:
         blocks.append(DividerBlock())
-        lines = [copy.t("digest.teams_heading", min_group=digest.min_group_size)]
-        lines += [_team_line(copy, prompts, team) for team in digest.teams]
-        blocks += [_section(chunk) for chunk in _chunks(lines)]
-        if digest.hidden_teams:
-            note = copy.t(
-                "digest.hidden_teams", count=digest.hidden_teams, min_group=digest.min_group_size
-            )
-            blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+        blocks += _heatmap_blocks(copy, prompts, digest)
 
     if digest.focus is not None:
         blocks.append(DividerBlock())

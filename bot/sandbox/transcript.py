@@ -18,6 +18,8 @@ def mrkdwn_to_text(text: str) -> str:
     text = LINK.sub(lambda m: f"{m.group(2)} ({m.group(1)})", text)
     text = BARE_LINK.sub(lambda m: m.group(1), text)
     text = CHANNEL.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
+    text = text.replace("```", "")
+    text = re.sub(r"^>", "| ", text, flags=re.MULTILINE)
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)
     text = re.sub(r"(?<![\w_])_([^_\n]+)_(?![\w_])", r"\1", text)
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
@@ -31,7 +33,10 @@ def _text_of(obj: Any) -> str:
 
 def _wrap(text: str, width: int, prefix: str = "") -> list[str]:
     lines: list[str] = []
-    for raw in text.splitlines() or [""]:
+    for raw in text.strip("\n").splitlines() or [""]:
+        if len(raw) <= width - len(prefix):  # keeps table rows and their spacing intact
+            lines.append(f"{prefix}{raw}")
+            continue
         wrapped = textwrap.wrap(raw, width=width - len(prefix)) or [""]
         lines.extend(f"{prefix}{line}" for line in wrapped)
     return lines

@@ -216,7 +216,8 @@ def _comments(
 ) -> list[str]:
     if not may_show(people, minimum):
         return []
-    comments = [row.comment for row in rows if row.round_id == round_id and row.comment]
+    # Identical comments are shown once: repeats add nothing and would hint at a coordinated group.
+    comments = list({row.comment for row in rows if row.round_id == round_id and row.comment})
     # Order carries no hint of who wrote what: a fresh, unpredictable shuffle every time.
     random.SystemRandom().shuffle(comments)
     return comments[:MAX_COMMENTS]

@@ -21,4 +21,4 @@ def test_year_boundary_uses_iso_year() -> None:
 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
-        period_key(datetime(2026, 1, 1), ZoneInfo("UTC"))  # noqa: DTZ001
+        period_key(datetime(2026, 1, 1), ZoneInfo("UTC"))

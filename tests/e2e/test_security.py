@@ -76,7 +76,8 @@ def test_unknown_command_and_unknown_dimension(
 def test_help_and_empty_score(bot: ServedBot, emulator: SlackEmulator, org: Org) -> None:
     emulator.send_slash_command(org.teams["gamma"][0], "")
     help_text = wait_for(lambda: ephemeral_texts(emulator))[0]
-    assert "/cx score" in help_text and "/cx optout" in help_text
+    assert "/cx score" in help_text
+    assert "/cx optout" in help_text
     emulator.send_slash_command(org.teams["gamma"][0], "score")
     wait_for(lambda: any("no pulse round yet" in t for t in ephemeral_texts(emulator)))
 
