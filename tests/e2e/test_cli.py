@@ -1,0 +1,113 @@
+"""The `cxpulse` commands as an operator runs them, as real processes against the emulator."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.sandbox.emulator import SlackEmulator
+from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, SECRET, TOKEN, Org, ephemeral_texts, wait_for
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def env(tmp_path: Path, emulator: SlackEmulator, org: Org) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CX_"))}
+    environment.update(
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=emulator.api_url,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        CX_LEADERSHIP_CHANNEL=LEADERS_CHANNEL,
+        CX_ADMINS=ADMIN,
+        PORT=str(free_port()),
+    )
+    return environment
+
+
+def cxpulse(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def served(env: dict[str, str]) -> Iterator[str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--no-scheduler", "--host", "127.0.0.1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{env['PORT']}"
+
+    def healthy() -> bool:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:  # noqa: S310
+                return bool(response.status == 200)
+        except OSError:
+            return False
+
+    wait_for(healthy, timeout=60)
+    yield base
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert TOKEN not in output
+    assert SECRET not in output
+
+
+def test_serve_answers_slack_over_http(served: str, emulator: SlackEmulator, org: Org) -> None:
+    emulator.set_app_url(f"{served}/slack/events")
+    assert emulator.send_slash_command(ADMIN, "help").status == 200
+    assert "/cx score" in wait_for(lambda: ephemeral_texts(emulator))[0]
+    assert emulator.send_slash_command(ADMIN, "help", signing_secret="forged").status == 401
+
+
+def test_pulse_send_then_digest_print_and_post(
+    env: dict[str, str], emulator: SlackEmulator, org: Org
+) -> None:
+    assert cxpulse(env, "migrate").returncode == 0
+    sent = cxpulse(env, "pulse", "send")
+    assert sent.returncode == 0, sent.stderr
+    assert "18 sent" in sent.stdout
+    assert len(emulator.calls("chat.postMessage")) == len(org.participants)
+    printed = cxpulse(env, "digest", "--print")
+    assert printed.returncode == 0, printed.stderr
+    assert "(PROVISIONAL)" in printed.stdout
+    posted = cxpulse(env, "digest", "--post")
+    assert posted.returncode == 0, posted.stderr
+    assert emulator.messages(LEADERS_CHANNEL)[-1]["text"].startswith("CX pulse digest")
+    # A second ad hoc round is always new.
+    assert "18 sent" in cxpulse(env, "pulse", "send").stdout
+
+
+def test_configuration_problems_are_explained(env: dict[str, str]) -> None:
+    env["CX_TIMEZONE"] = "Atlantis/Nowhere"
+    result = cxpulse(env, "migrate")
+    assert result.returncode == 2
+    assert "unknown time zone" in result.stdout
+    env["CX_TIMEZONE"] = "UTC"
+    env.pop("SLACK_SIGNING_SECRET")
+    result = cxpulse(env, "serve")
+    assert result.returncode == 2
+    assert "SLACK_SIGNING_SECRET is not set" in result.stdout
+    assert cxpulse(env, "digest").returncode == 2
