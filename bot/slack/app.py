@@ -3,24 +3,42 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
+from bot.render.ids import ActionId
 from bot.services.context import Deps
 from bot.slack import actions, commands, errors, views
 from bot.slack.gateway import WebClientGateway
 
 
+class RedactAnswerIds(logging.Filter):
+    """Bolt's own warnings name the action id, and an answer button's id carries its score."""
+
+    pattern = re.compile(rf"{re.escape(ActionId.ANSWER_PREFIX)}\d")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.pattern.search(message):
+            record.msg = self.pattern.sub(f"{ActionId.ANSWER_PREFIX}*", message)
+            record.args = None
+        return True
+
+
 def create_app(deps: Deps, *, client: WebClient, logger: logging.Logger | None = None) -> App:
     """A Bolt App whose listeners find `deps` and a `gateway` in their context."""
     gateway = WebClientGateway(client)
+    logger = logger or logging.getLogger("bot.slack")
+    if not any(isinstance(f, RedactAnswerIds) for f in logger.filters):
+        logger.addFilter(RedactAnswerIds())
     app = App(
         client=client,
         signing_secret=deps.settings.slack_signing_secret or "",
         token_verification_enabled=False,
-        logger=logger or logging.getLogger("bot.slack"),
+        logger=logger,
     )
 
     @app.middleware

@@ -142,3 +142,37 @@ def test_signed_garbage_bodies_never_get_a_500(bot: ServedBot, emulator: SlackEm
         assert sent.status < 500, (body, sent.status, sent.body)
         forged = emulator.post_signed(body, signing_secret="forged")
         assert forged.status == 401, (body, forged.status, forged.body)
+
+
+def test_logs_never_carry_scores_or_secrets(
+    bot: ServedBot,
+    emulator: SlackEmulator,
+    org: Org,
+    deps: Deps,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # INFO is the production level; slack_sdk's DEBUG logs whole message bodies, which is why
+    # the CLI pins slack_sdk to WARNING even with --verbose.
+    caplog.set_level("INFO")
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
+    user = org.teams["alpha"][1]
+    dm = latest_dm(emulator, user)
+    question = question_ids(dm)[0]
+    click_score(emulator, user, question, 4)
+    wait_for(lambda: len(answers(deps)) == 1)
+    # An action id no listener handles makes Bolt log the request's ids.
+    emulator.click_button(
+        user,
+        channel_id=emulator.dm_channel(user),
+        message_ts=dm["ts"],
+        action_id="answer:4x",
+        block_id=f"q:{question}",
+        value=f"1|{question}|4",
+    )
+    time.sleep(0.3)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "Unhandled request" in logged
+    assert "answer:4" not in logged
+    assert f"|{question}|4" not in logged
+    assert "xoxb-test-token" not in logged
+    assert "test-signing-secret" not in logged
