@@ -9,9 +9,7 @@ from __future__ import annotations
 import random
 import shutil
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +20,6 @@ from sqlmodel import func, select
 from bot.clock import ManualClock
 from bot.db.engine import session_scope
 from bot.db.models import Answer, RoundKind
-from bot.render.ids import ActionId, BlockId
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
@@ -35,6 +32,14 @@ from bot.sandbox.org import (
     maybe_comment,
     simulated_score,
     will_respond,
+)
+from bot.sandbox.people import (
+    click_score,
+    latest_dm,
+    open_comment_modal,
+    question_ids,
+    submit_comment,
+    wait_for,
 )
 from bot.sandbox.transcript import render_channel
 from bot.scheduling import digest_trigger, next_fire, pulse_trigger
@@ -75,23 +80,6 @@ def sandbox_settings(emulator: SlackEmulator, database: Path) -> Settings:
     )
 
 
-def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0) -> None:
-    """Clicks are acknowledged first and processed right after; wait for the processing."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the bot did not finish processing in time")
-        time.sleep(0.02)
-
-
-@dataclass
-class WeekResult:
-    period: str
-    invited: int
-    clicks: int
-    comments: int
-
-
 class Simulation:
     """Plays the people of the organisation answering their DMs."""
 
@@ -107,65 +95,20 @@ class Simulation:
     def _answer_person(
         self, person: Person, week: int, rng: random.Random
     ) -> tuple[int, str | None]:
-        """Click one button per statement in this person's newest DM; returns clicks made."""
-        channel = self.emulator.dm_channel(person.user_id)
-        message = self.emulator.messages(channel)[-1]
-        clicks = 0
-        for block in message["blocks"]:
-            block_id = block.get("block_id", "")
-            if not block_id.startswith(BlockId.QUESTION_PREFIX):
-                continue
-            question_id = block_id.removeprefix(BlockId.QUESTION_PREFIX)
+        """Click one score per statement in this person's newest DM; returns clicks made."""
+        questions = question_ids(latest_dm(self.emulator, person.user_id))
+        for question_id in questions:
             score = simulated_score(person, self.dimension_of[question_id], week, rng)
-            button = next(
-                e for e in block["elements"] if e["action_id"] == f"{ActionId.ANSWER_PREFIX}{score}"
-            )
-            result = self.emulator.click_button(
-                person.user_id,
-                channel_id=channel,
-                message_ts=message["ts"],
-                action_id=button["action_id"],
-                block_id=block_id,
-                value=button["value"],
-            )
+            result = click_score(self.emulator, person.user_id, question_id, score)
             if result.status != 200:
                 raise RuntimeError(f"the bot answered {result.status} to a click")
-            clicks += 1
-        return clicks, maybe_comment(rng)
+        return len(questions), maybe_comment(rng)
 
     def _comment(self, person: Person, text: str) -> None:
-        channel = self.emulator.dm_channel(person.user_id)
-        message = self.emulator.messages(channel)[-1]
-        block_id, action_id, value = self.emulator.find_button(
-            message, action_id_prefix=ActionId.OPEN_COMMENT
-        )
-        sent = self.emulator.click_button(
-            person.user_id,
-            channel_id=channel,
-            message_ts=message["ts"],
-            action_id=action_id,
-            block_id=block_id,
-            value=value,
-        )
-        wait_until(lambda: self.emulator.view_for_trigger(sent.trigger_id or "") is not None)
-        view = self.emulator.view_for_trigger(sent.trigger_id or "")
-        assert view is not None
+        view = open_comment_modal(self.emulator, person.user_id)
+        # The modal offers the round's statements, defaulting to the outcome statement.
         question = view["blocks"][1]["element"]["initial_option"]["value"]
-        self.emulator.submit_view(
-            person.user_id,
-            view_id=view["id"],
-            values={
-                BlockId.COMMENT_QUESTION: {
-                    ActionId.COMMENT_QUESTION: {
-                        "type": "static_select",
-                        "selected_option": {"value": question},
-                    }
-                },
-                BlockId.COMMENT_TEXT: {
-                    ActionId.COMMENT_TEXT: {"type": "plain_text_input", "value": text}
-                },
-            },
-        )
+        submit_comment(self.emulator, person.user_id, view, question, text)
 
     def run_week(self, week: int, invited: int) -> tuple[int, int]:
         respondents = [p for p in self.org.people if will_respond(p, self.rng)]
@@ -179,7 +122,7 @@ class Simulation:
                 )
             )
         clicks = sum(c for c, _ in results)
-        wait_until(lambda: self._answers_stored() >= before + clicks)
+        wait_for(lambda: self._answers_stored() >= before + clicks)
         comments = [(p, text) for p, (_, text) in zip(respondents, results, strict=True) if text]
         for person, text in comments:
             self._comment(person, text)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,18 +101,6 @@ def bot(deps: Deps, emulator: SlackEmulator) -> Iterator[ServedBot]:
     with ServedBot(deps) as served:
         emulator.set_app_url(served.events_url)
         yield served
-
-
-def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0) -> Any:
-    """Listeners run after the ack; poll until their effect is visible."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
 
 
 def answers(deps: Deps) -> list[Answer]:

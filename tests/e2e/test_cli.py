@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.sandbox.emulator import SlackEmulator
-from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, SECRET, TOKEN, Org, ephemeral_texts, wait_for
+from bot.sandbox.people import wait_for
+from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, SECRET, TOKEN, Org, ephemeral_texts
 
 
 def free_port() -> int:

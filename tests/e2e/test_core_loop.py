@@ -9,25 +9,18 @@ from bot.clock import ManualClock
 from bot.db.models import RoundKind
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
-from bot.services.context import Deps
-from bot.services.publishing import post_digest
-from bot.services.rounds import send_round
-from tests.e2e.conftest import (
-    ADMIN,
-    LEADERS_CHANNEL,
-    Org,
-    answers,
-    ephemeral_texts,
-    member,
-    wait_for,
-)
-from tests.e2e.helpers import (
+from bot.sandbox.people import (
     click_score,
     latest_dm,
     open_comment_modal,
     question_ids,
     submit_comment,
+    wait_for,
 )
+from bot.services.context import Deps
+from bot.services.publishing import post_digest
+from bot.services.rounds import send_round
+from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, Org, answers, ephemeral_texts, member
 
 
 def test_url_verification_echoes_the_challenge(bot: ServedBot, emulator: SlackEmulator) -> None:

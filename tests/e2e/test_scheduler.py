@@ -15,7 +15,8 @@ from bot.db.engine import make_engine
 from bot.db.models import PulseRound
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
-from tests.e2e.conftest import Org, make_settings, wait_for
+from bot.sandbox.people import wait_for
+from tests.e2e.conftest import Org, make_settings
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, database: Path) -> None:

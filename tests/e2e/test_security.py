@@ -10,10 +10,10 @@ import pytest
 from bot.db.models import RoundKind
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
+from bot.sandbox.people import click_score, latest_dm, question_ids, wait_for
 from bot.services.context import Deps
 from bot.services.rounds import send_round
-from tests.e2e.conftest import ADMIN, Org, answers, ephemeral_texts, member, wait_for
-from tests.e2e.helpers import click_score, latest_dm, question_ids
+from tests.e2e.conftest import ADMIN, Org, answers, ephemeral_texts, member
 
 
 def test_forged_signature_is_rejected_and_writes_nothing(

@@ -1,21 +1,39 @@
-"""Acting as people in the emulator: read a DM, click a score, write a comment."""
+"""Acting as a person in the emulator: read your pulse DM, click a score, write a comment.
+
+Shared by the demo, the tests and benchmarks, so they all drive the bot the same way Slack does.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from bot.render.ids import ActionId, BlockId
 from bot.sandbox.emulator import SentRequest, SlackEmulator
-from tests.e2e.conftest import wait_for
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float = 10.0) -> Any:
+    """Listeners run after the ack; poll until their effect is visible, and return it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError("the bot did not finish in time")
+        time.sleep(0.02)
 
 
 def latest_dm(emulator: SlackEmulator, user_id: str) -> dict[str, Any]:
     messages = emulator.messages(emulator.dm_channel(user_id))
-    assert messages, f"{user_id} has no DM"
+    if not messages:
+        raise LookupError(f"{user_id} has no DM")
     return messages[-1]
 
 
 def question_ids(message: dict[str, Any]) -> list[str]:
+    """The statements of a pulse DM, in order."""
     return [
         block["block_id"].removeprefix(BlockId.QUESTION_PREFIX)
         for block in message["blocks"]
@@ -24,26 +42,27 @@ def question_ids(message: dict[str, Any]) -> list[str]:
 
 
 def click_score(
-    emulator: SlackEmulator, user_id: str, question_id: str, score: int, **kwargs: Any
+    emulator: SlackEmulator, user_id: str, question_id: str, score: int, **signing: Any
 ) -> SentRequest:
+    """Click the score button of one statement in the person's newest DM."""
     message = latest_dm(emulator, user_id)
     block_id = f"{BlockId.QUESTION_PREFIX}{question_id}"
     block = next(b for b in message["blocks"] if b.get("block_id") == block_id)
-    button = next(
-        e for e in block["elements"] if e["action_id"] == f"{ActionId.ANSWER_PREFIX}{score}"
-    )
+    action_id = f"{ActionId.ANSWER_PREFIX}{score}"
+    button = next(e for e in block["elements"] if e["action_id"] == action_id)
     return emulator.click_button(
         user_id,
         channel_id=emulator.dm_channel(user_id),
         message_ts=message["ts"],
-        action_id=button["action_id"],
+        action_id=action_id,
         block_id=block_id,
         value=button["value"],
-        **kwargs,
+        **signing,
     )
 
 
 def open_comment_modal(emulator: SlackEmulator, user_id: str) -> dict[str, Any]:
+    """Click "Add an anonymous comment" and return the modal the bot opened."""
     message = latest_dm(emulator, user_id)
     block_id, action_id, value = emulator.find_button(
         message, action_id_prefix=ActionId.OPEN_COMMENT
@@ -56,7 +75,8 @@ def open_comment_modal(emulator: SlackEmulator, user_id: str) -> dict[str, Any]:
         block_id=block_id,
         value=value,
     )
-    assert sent.status == 200
+    if sent.status != 200:
+        raise RuntimeError(f"the bot answered {sent.status} to the comment button")
     view: dict[str, Any] = wait_for(lambda: emulator.view_for_trigger(sent.trigger_id or ""))
     return view
 
