@@ -23,8 +23,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy bot
 
+# The whole suite on SQLite, then again on a throwaway PostgreSQL server started from the
+# machine's binaries (the demo test is SQLite-only: the demo always runs on embedded defaults).
 test: lint typecheck
 	$(BIN)/pytest
+	$(BIN)/pytest --database=postgresql -m "not demo"
 
 format: $(STAMP)
 	$(BIN)/ruff format .

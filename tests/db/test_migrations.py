@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -12,8 +10,8 @@ from bot.db.engine import make_engine
 from bot.db.migrate import upgrade_to_head
 
 
-def test_migrations_build_exactly_the_models_and_are_idempotent(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+def test_migrations_build_exactly_the_models_and_are_idempotent(database_url: str) -> None:
+    engine = make_engine(database_url)
     upgrade_to_head(engine)
     upgrade_to_head(engine)  # a second run is a no-op, as every command migrates on start
     with engine.connect() as connection:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,12 +74,12 @@ def clock() -> ManualClock:
     return ManualClock(TUESDAY_TEN)
 
 
-def make_settings(emulator: SlackEmulator, database: Path, **extra: Any) -> Settings:
+def make_settings(emulator: SlackEmulator, database_url: str, **extra: Any) -> Settings:
     values: dict[str, Any] = {
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": emulator.api_url,
-        "DATABASE_URL": f"sqlite:///{database}",
+        "DATABASE_URL": database_url,
         "CX_LEADERSHIP_CHANNEL": LEADERS_CHANNEL,
         "CX_ADMINS": ADMIN,
         "CX_TIMEZONE": "Europe/London",
@@ -90,8 +89,10 @@ def make_settings(emulator: SlackEmulator, database: Path, **extra: Any) -> Sett
 
 
 @pytest.fixture
-def deps(tmp_path: Path, emulator: SlackEmulator, org: Org, clock: ManualClock) -> Iterator[Deps]:
-    built = build_deps(make_settings(emulator, tmp_path / "cx.db"), clock=clock)
+def deps(
+    database_url: str, emulator: SlackEmulator, org: Org, clock: ManualClock
+) -> Iterator[Deps]:
+    built = build_deps(make_settings(emulator, database_url), clock=clock)
     yield built
     built.engine.dispose()
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -25,13 +24,13 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def env(tmp_path: Path, emulator: SlackEmulator, org: Org) -> dict[str, str]:
+def env(database_url: str, emulator: SlackEmulator, org: Org) -> dict[str, str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CX_"))}
     environment.update(
         SLACK_BOT_TOKEN=TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=emulator.api_url,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}",
+        DATABASE_URL=database_url,
         CX_LEADERSHIP_CHANNEL=LEADERS_CHANNEL,
         CX_ADMINS=ADMIN,
         PORT=str(free_port()),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -19,8 +18,8 @@ from bot.sandbox.people import wait_for
 from tests.e2e.conftest import Org, make_settings
 
 
-def _env(monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, database: Path) -> None:
-    settings = make_settings(emulator, database)
+def _env(monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, database_url: str) -> None:
+    settings = make_settings(emulator, database_url)
     for name, value in {
         "SLACK_BOT_TOKEN": settings.slack_bot_token,
         "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
@@ -33,8 +32,8 @@ def _env(monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, database: Pat
         monkeypatch.setenv(name, value or "")
 
 
-def _rounds(database: Path) -> list[PulseRound]:
-    engine = make_engine(f"sqlite:///{database}")
+def _rounds(database_url: str) -> list[PulseRound]:
+    engine = make_engine(database_url)
     with Session(engine) as session:
         rounds = list(session.exec(select(PulseRound)).all())
     engine.dispose()
@@ -42,11 +41,10 @@ def _rounds(database: Path) -> list[PulseRound]:
 
 
 def test_restart_keeps_jobs_and_runs_a_missed_pulse_exactly_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, org: Org
+    database_url: str, monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, org: Org
 ) -> None:
-    database = tmp_path / "sched.db"
-    _env(monkeypatch, emulator, database)
-    settings = make_settings(emulator, database)
+    _env(monkeypatch, emulator, database_url)
+    settings = make_settings(emulator, database_url)
     build_deps(settings).engine.dispose()
 
     # First start: the jobs are stored. Kept paused so that nothing runs in this process.
@@ -84,5 +82,5 @@ def test_restart_keeps_jobs_and_runs_a_missed_pulse_exactly_once(
     from bot.jobs import scheduled_pulse
 
     scheduled_pulse()
-    assert len(_rounds(database)) == 1
+    assert len(_rounds(database_url)) == 1
     assert len(emulator.calls("chat.postMessage")) == len(org.participants)

@@ -6,6 +6,7 @@ import io
 import re
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from sqlmodel import Session, func, select
 
@@ -14,6 +15,7 @@ from bot.db.models import Answer, PulseRound
 from bot.sandbox.demo import run_demo
 
 
+@pytest.mark.demo
 def test_demo_runs_six_rounds_and_shows_the_declining_team(tmp_path: Path) -> None:
     out = io.StringIO()
     database = tmp_path / "demo" / "cx.db"
