@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from waitress.server import create_server
 
 from bot.services.context import Deps
+from bot.slack.shape import routable
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
@@ -36,12 +37,12 @@ def _headers(environ: WSGIEnvironment) -> dict[str, str]:
 
 
 def _malformed(body: bytes, content_type: str | None) -> bool:
-    """Would Bolt choke on this body? (It parses before it verifies, and raises on bad JSON.)"""
+    """Would Bolt choke on this body? It parses and routes before it verifies."""
     try:
-        parse_body(body.decode("utf-8"), content_type)
+        parsed = parse_body(body.decode("utf-8"), content_type)
     except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
         return True
-    return False
+    return not routable(parsed)
 
 
 def _reject(start_response: StartResponse, status: str, error: str) -> Iterable[bytes]:
