@@ -1,39 +1,66 @@
-"""A Slack Web API emulator: a real HTTP server on loopback, with Slack's response shapes.
+"""A Slack Web API emulator: a real HTTP server on loopback that answers like Slack.
 
-It serves the Web API methods cx-pulse calls (paginated like Slack), records every call, keeps
-channels and messages, and plays Slack's other role too: it sends correctly signed slash
-commands, button clicks and modal submissions to the bot's /slack/events URL.
+It serves the Web API methods cx-pulse calls (paginated, with Slack's shapes, errors and Block
+Kit limits), records every call, keeps users, channels, messages, views and files, and plays
+Slack's other role too: it sends correctly signed slash commands, clicks, modal submissions and
+events to the app's /slack/events URL, and records what the app posts to response URLs.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import copy
+import hashlib
 import itertools
 import json
+import logging
+import mimetypes
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from slack_sdk.signature import SignatureVerifier
+from bot.sandbox import actors
+from bot.sandbox.actors import APP_ID, SentRequest
+
+__all__ = [
+    "APP_ID",
+    "BOT_ID",
+    "BOT_USER_ID",
+    "SLACKBOT_ID",
+    "RecordedCall",
+    "SentRequest",
+    "SlackEmulator",
+    "SlackError",
+]
+
+log = logging.getLogger(__name__)
 
 BOT_USER_ID = "UBOTSANDBOX"
 BOT_ID = "BBOTSANDBOX"
+BOT_NAME = "cx-pulse"
 SLACKBOT_ID = "USLACKBOT"
 TRIGGER_LIFETIME_S = 3.0
-JSON_FIELDS = ("blocks", "attachments", "view", "files", "metadata", "users")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+TS_START_US = 1_700_000_000_000_100  # the first message ts is "1700000000.000100"
+TS_STEP_US = 100
+# Fields slack_sdk form-encodes as JSON strings; they are decoded back to lists and objects.
+JSON_FIELDS = frozenset({"blocks", "attachments", "view", "files", "metadata"})
+MAX_MESSAGE_BLOCKS = 50
+MAX_VIEW_BLOCKS = 100
 
 
 @dataclass(frozen=True, slots=True)
 class RecordedCall:
+    """One Web API call as the emulator received and answered it."""
+
     method: str
     params: dict[str, Any]
     response: dict[str, Any]
@@ -41,86 +68,283 @@ class RecordedCall:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class SentRequest:
-    """What the bot answered to a request the emulator sent it as Slack."""
+class SlackError(Exception):
+    """An `ok: false` answer, with Slack's error code and optional detail messages."""
 
-    status: int
-    body: str
-    response_url: str | None = None
-    trigger_id: str | None = None
-
-
-class SlackApiFault(Exception):
-    """An `ok: false` answer, with Slack's error code."""
-
-    def __init__(self, error: str, status: int = 200) -> None:
+    def __init__(self, error: str, *, status: int = 200, messages: list[str] | None = None) -> None:
         super().__init__(error)
         self.error = error
         self.status = status
+        self.messages = messages or []
 
 
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+@dataclass(frozen=True, slots=True)
+class ApiAnswer:
+    """An HTTP answer to a Web API call."""
+
+    status: int
+    body: dict[str, Any]
+    headers: tuple[tuple[str, str], ...] = ()
 
 
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "offset" or not number.isdigit():
-            raise ValueError(cursor)
-        return int(number)
-    except ValueError as exc:
-        raise SlackApiFault("invalid_cursor") from exc
+@dataclass(frozen=True, slots=True)
+class _Fault:
+    """A failure injected for the next call(s) of a method, e.g. a 429 with Retry-After."""
+
+    error: str
+    status: int
+    retry_after: int | None
 
 
-def _page(items: list[Any], params: Mapping[str, Any], default_limit: int) -> tuple[list[Any], str]:
-    """Slack-style cursor paging: a slice and the next cursor ("" on the last page)."""
-    limit = int(params.get("limit") or default_limit)
-    limit = max(1, min(limit, 1000))
-    start = _offset(params.get("cursor"))
-    chunk = items[start : start + limit]
-    more = start + limit < len(items)
-    return chunk, _cursor(start + limit) if more else ""
+@dataclass(frozen=True, slots=True)
+class _Trigger:
+    """A trigger id handed to the app, and the view it was exchanged for, once it is."""
+
+    issued_at: float
+    view_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _ResponseTarget:
+    """Where a response URL's answers land: who it was issued to and which message it came from."""
+
+    user_id: str
+    channel_id: str
+    message_ts: str | None
+
+
+@dataclass
+class _Workspace:
+    """Everything the emulator knows; only touched with the emulator's lock held."""
+
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dms: dict[str, str] = field(default_factory=dict)  # DM channel id -> user id
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    ephemerals: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    response_targets: dict[str, _ResponseTarget] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    homes: dict[str, str] = field(default_factory=dict)  # user id -> published Home view id
+    triggers: dict[str, _Trigger] = field(default_factory=dict)
+    uploads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    faults: dict[str, list[_Fault]] = field(default_factory=dict)
+    calls: list[RecordedCall] = field(default_factory=list)
+
+
+# --- small pure helpers ----------------------------------------------------------------------
 
 
 def _truthy(value: Any) -> bool:
-    return value in (True, 1, "1", "true", "True")
+    """Slack's booleans arrive as true, 1, "1" or "true" depending on the encoding."""
+    return value is True or str(value).lower() in {"1", "true"}
+
+
+def _encode_cursor(scope: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{scope}:{offset}".encode()).decode()
+
+
+def _decode_cursor(scope: str, cursor: str) -> int:
+    """The offset behind an opaque cursor; a cursor from another list is as bad as garbage."""
+    try:
+        decoded = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except ValueError as exc:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        raise SlackError("invalid_cursor") from exc
+    prefix, _, number = decoded.rpartition(":")
+    if prefix != scope or not number.isdigit():
+        raise SlackError("invalid_cursor")
+    return int(number)
+
+
+def _limit(params: Mapping[str, Any]) -> int:
+    raw = params.get("limit")
+    if raw in (None, ""):
+        return DEFAULT_LIMIT
+    try:
+        limit = int(raw)
+    except (TypeError, ValueError) as exc:
+        raise SlackError("invalid_limit") from exc
+    if limit < 0:
+        raise SlackError("invalid_limit")
+    # Slack treats 0 as "use the default" and silently caps large limits.
+    return min(limit or DEFAULT_LIMIT, MAX_LIMIT)
+
+
+def _page(
+    items: list[Any], params: Mapping[str, Any], scope: str
+) -> tuple[list[Any], dict[str, str]]:
+    """One page of a list and its response_metadata ("" as next_cursor on the last page)."""
+    limit = _limit(params)
+    cursor = str(params.get("cursor") or "")
+    start = _decode_cursor(scope, cursor) if cursor else 0
+    if start > len(items):
+        raise SlackError("invalid_cursor")
+    end = start + limit
+    next_cursor = _encode_cursor(scope, end) if end < len(items) else ""
+    return items[start:end], {"next_cursor": next_cursor}
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    seconds, _, micros = ts.partition(".")
+    return int(seconds), int(micros or 0)
+
+
+def _text_length(obj: Any) -> int:
+    return len(str(obj.get("text", ""))) if isinstance(obj, Mapping) else len(str(obj or ""))
+
+
+def _too_long(obj: Any, limit: int, pointer: str) -> list[str]:
+    if _text_length(obj) > limit:
+        return [f"[ERROR] must be less than {limit + 1} characters [json-pointer:{pointer}]"]
+    return []
+
+
+def _too_many(items: Any, limit: int, pointer: str) -> list[str]:
+    if isinstance(items, list) and len(items) > limit:
+        return [f"[ERROR] no more than {limit} items allowed [json-pointer:{pointer}]"]
+    return []
+
+
+def _element_errors(element: Any, pointer: str) -> list[str]:
+    if not isinstance(element, Mapping) or element.get("type") != "button":
+        return []
+    return [
+        *_too_long(element.get("text"), 75, f"{pointer}/text/text"),
+        *_too_long(element.get("value"), 2000, f"{pointer}/value"),
+        *_too_long(element.get("action_id"), 255, f"{pointer}/action_id"),
+    ]
+
+
+def _section_errors(block: Mapping[str, Any], pointer: str) -> list[str]:
+    if not block.get("text") and not block.get("fields"):
+        return [f"[ERROR] must provide either text or fields [json-pointer:{pointer}]"]
+    errors = _too_long(block.get("text"), 3000, f"{pointer}/text/text")
+    fields = block.get("fields") or []
+    errors += _too_many(fields, 10, f"{pointer}/fields")
+    for index, item in enumerate(fields):
+        errors += _too_long(item, 2000, f"{pointer}/fields/{index}/text")
+    return errors + _element_errors(block.get("accessory"), f"{pointer}/accessory")
+
+
+def _one_block_errors(block: Mapping[str, Any], pointer: str) -> list[str]:
+    """Slack's documented per-block limits, for the block types messages and modals use."""
+    kind = block["type"]
+    elements = block.get("elements") or []
+    if kind == "section":
+        return _section_errors(block, pointer)
+    if kind == "header":
+        text = block.get("text")
+        if not isinstance(text, Mapping) or text.get("type") != "plain_text":
+            return [f"[ERROR] must be a plain_text object [json-pointer:{pointer}/text]"]
+        return _too_long(text, 150, f"{pointer}/text/text")
+    if kind == "context":
+        return _too_many(elements, 10, f"{pointer}/elements")
+    if kind == "actions":
+        errors = _too_many(elements, 25, f"{pointer}/elements")
+        for index, element in enumerate(elements):
+            errors += _element_errors(element, f"{pointer}/elements/{index}")
+        return errors
+    if kind == "input":
+        return _too_long(block.get("label"), 2000, f"{pointer}/label/text")
+    return []
+
+
+def block_errors(blocks: Any, *, max_blocks: int, root: str = "/blocks") -> list[str]:
+    """What Slack would reject in these blocks, in its `response_metadata.messages` style."""
+    if not isinstance(blocks, list):
+        return [f"[ERROR] must be an array [json-pointer:{root}]"]
+    errors = _too_many(blocks, max_blocks, root)
+    seen: set[str] = set()
+    for index, block in enumerate(blocks):
+        pointer = f"{root}/{index}"
+        if not isinstance(block, Mapping) or not isinstance(block.get("type"), str):
+            errors.append(f"[ERROR] missing required field: type [json-pointer:{pointer}]")
+            continue
+        block_id = block.get("block_id")
+        if block_id is not None:
+            errors += _too_long(block_id, 255, f"{pointer}/block_id")
+            if block_id in seen:
+                errors.append(f"[ERROR] duplicate block_id [json-pointer:{pointer}/block_id]")
+            seen.add(str(block_id))
+        errors += _one_block_errors(block, pointer)
+    return errors
+
+
+def view_errors(view: Any) -> list[str]:
+    """What Slack would reject in a modal or Home tab view."""
+    if not isinstance(view, Mapping):
+        return ["[ERROR] must be an object [json-pointer:/view]"]
+    kind = view.get("type")
+    if kind not in {"modal", "home"}:
+        return ["[ERROR] must be one of modal, home [json-pointer:/view/type]"]
+    errors: list[str] = []
+    if kind == "modal":
+        if not view.get("title"):
+            errors.append("[ERROR] missing required field: title [json-pointer:/view]")
+        for name in ("title", "submit", "close"):
+            errors += _too_long(view.get(name), 24, f"/view/{name}/text")
+    errors += _too_long(view.get("private_metadata"), 3000, "/view/private_metadata")
+    errors += _too_long(view.get("callback_id"), 255, "/view/callback_id")
+    return errors + block_errors(
+        view.get("blocks", []), max_blocks=MAX_VIEW_BLOCKS, root="/view/blocks"
+    )
+
+
+def _decode_json_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """Form-encoded calls carry blocks, views and files as JSON strings: decode them."""
+    for name in JSON_FIELDS & params.keys():
+        value = params[name]
+        if isinstance(value, str) and value.strip()[:1] in {"[", "{"}:
+            # Bad JSON stays a string, so the method reports it as invalid like Slack does.
+            with contextlib.suppress(ValueError):
+                params[name] = json.loads(value)
+    return params
+
+
+def parse_api_params(query: str, body: bytes, content_type: str) -> dict[str, Any]:
+    """Query string plus a form or JSON body, as one dict (raises ValueError on bad JSON)."""
+    params: dict[str, Any] = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+    if content_type.startswith("application/json"):
+        if body.strip():
+            decoded = json.loads(body)
+            if not isinstance(decoded, dict):
+                raise ValueError("a JSON body must be an object")
+            params.update(decoded)
+    elif body:
+        params.update(urllib.parse.parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+    return _decode_json_fields(params)
+
+
+# --- the emulator ----------------------------------------------------------------------------
 
 
 class SlackEmulator:
-    """A fake Slack workspace served over real HTTP."""
+    """A fake Slack workspace served over real HTTP on 127.0.0.1."""
 
     def __init__(
         self,
         *,
-        bot_token: str = "xoxb-sandbox-token",  # noqa: S107 - the emulator's own fake token
+        bot_token: str = "xoxb-sandbox-token",  # noqa: S107 - a fake token for a fake Slack
         signing_secret: str = "sandbox-signing-secret",  # noqa: S107
         team_id: str = "T0SANDBOX",
         team_name: str = "Sandbox Inc",
+        trigger_lifetime: float = TRIGGER_LIFETIME_S,
     ) -> None:
         self.bot_token = bot_token
         self.signing_secret = signing_secret
         self.team_id = team_id
         self.team_name = team_name
-        self.app_url: str | None = None
-        self._lock = threading.RLock()
-        self._calls: list[RecordedCall] = []
-        self._users: dict[str, dict[str, Any]] = {}
-        self._groups: dict[str, dict[str, Any]] = {}
-        self._channels: dict[str, dict[str, Any]] = {}
-        self._messages: dict[str, list[dict[str, Any]]] = {}
-        self._ephemerals: dict[str, list[dict[str, Any]]] = {}
-        self._responses: list[dict[str, Any]] = []
-        self._views: dict[str, dict[str, Any]] = {}
-        self._triggers: dict[str, tuple[float, str | None]] = {}
-        self._uploads: dict[str, dict[str, Any]] = {}
-        self._ts = itertools.count(1)
-        self._ids = itertools.count(1)
-        self._server: ThreadingHTTPServer | None = None
+        self.team_domain = "".join(c for c in team_name.lower() if c.isalnum()) or "sandbox"
+        self.trigger_lifetime = trigger_lifetime
+        self._app_url: str | None = None
+        self._base_url: str | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        self._lock = threading.RLock()
+        self._state = _Workspace()
+        self._ts = itertools.count(TS_START_US, TS_STEP_US)
+        self._serial = itertools.count(1)
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "users.list": self._users_list,
@@ -138,25 +362,34 @@ class SlackEmulator:
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
         }
-        self.add_user(BOT_USER_ID, "cx-pulse", is_bot=True)
-        self.add_user(SLACKBOT_ID, "slackbot")
+        self.add_user(BOT_USER_ID, BOT_NAME, is_bot=True)
+        self.add_user(SLACKBOT_ID, "slackbot", real_name="Slackbot")
 
-    # --- lifecycle ---------------------------------------------------------------------------
+    # --- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> SlackEmulator:
-        handler = _handler_for(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        """Bind a free loopback port and serve in a daemon thread."""
+        if self._server is not None:
+            raise RuntimeError("the emulator is already running")
+        server = _Server(self)
+        self._base_url = f"http://127.0.0.1:{server.server_address[1]}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="slack-emulator", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="slack-emulator",
+            daemon=True,
         )
+        self._server = server
         self._thread.start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        """Stop serving and close the socket; state stays readable afterwards."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
 
@@ -173,16 +406,22 @@ class SlackEmulator:
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the emulator is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        """e.g. "http://127.0.0.1:PORT" (no trailing slash)."""
+        if self._base_url is None:
+            raise RuntimeError("start the emulator first")
+        return self._base_url
 
     @property
     def api_url(self) -> str:
         """What `WebClient(base_url=...)` expects, trailing slash included."""
         return f"{self.base_url}/api/"
 
-    # --- organisation set-up -----------------------------------------------------------------
+    @property
+    def app_url(self) -> str | None:
+        """The app's events URL, where the emulator sends what Slack would send."""
+        return self._app_url
+
+    # --- organisation set-up -------------------------------------------------------------------
 
     def add_user(
         self,
@@ -196,11 +435,13 @@ class SlackEmulator:
         is_bot: bool = False,
         deleted: bool = False,
     ) -> dict[str, Any]:
+        """Add (or replace) a workspace member; returns the users.list shape of it."""
+        shown_name = real_name or name
         user = {
             "id": user_id,
             "team_id": self.team_id,
             "name": name,
-            "real_name": real_name or name,
+            "real_name": shown_name,
             "deleted": deleted,
             "is_bot": is_bot,
             "is_app_user": False,
@@ -208,361 +449,583 @@ class SlackEmulator:
             "tz_label": tz,
             "tz_offset": tz_offset,
             "locale": locale,
-            "profile": {"real_name": real_name or name, "display_name": name},
+            "profile": {"real_name": shown_name, "display_name": name},
         }
         with self._lock:
-            self._users[user_id] = user
-        return user
+            self._state.users[user_id] = user
+            self._state.dms[self.dm_channel(user_id)] = user_id
+        return copy.deepcopy(user)
 
     def add_usergroup(self, group_id: str, handle: str, name: str, user_ids: list[str]) -> None:
+        """Add (or replace) a user group (@handle)."""
+        group = {
+            "id": group_id,
+            "team_id": self.team_id,
+            "is_usergroup": True,
+            "handle": handle,
+            "name": name,
+            "date_delete": 0,
+            "users": list(user_ids),
+        }
         with self._lock:
-            self._groups[group_id] = {
-                "id": group_id,
-                "team_id": self.team_id,
-                "handle": handle,
-                "name": name,
-                "users": list(user_ids),
-            }
+            self._state.groups[group_id] = group
 
     def add_channel(self, channel_id: str, name: str, member_ids: list[str]) -> None:
+        """Add (or replace) a channel and its members."""
         with self._lock:
-            self._channels[channel_id] = {
+            self._state.channels[channel_id] = {
                 "id": channel_id,
                 "name": name,
                 "members": list(member_ids),
             }
-            self._messages.setdefault(channel_id, [])
+            self._state.messages.setdefault(channel_id, [])
 
     def set_app_url(self, url: str) -> None:
-        self.app_url = url
+        """Where to send slash commands, interactions and events, e.g. ".../slack/events"."""
+        self._app_url = url
 
-    # --- inspection --------------------------------------------------------------------------
+    def fail_next(
+        self,
+        method: str,
+        *,
+        error: str = "ratelimited",
+        status: int = 429,
+        retry_after: int | None = 1,
+        times: int = 1,
+    ) -> None:
+        """Make the next `times` calls of `method` fail (by default a 429 with Retry-After)."""
+        fault = _Fault(error, status, retry_after if status == 429 else None)
+        with self._lock:
+            self._state.faults.setdefault(method, []).extend([fault] * times)
+
+    # --- inspection ----------------------------------------------------------------------------
 
     def calls(self, method: str | None = None) -> list[RecordedCall]:
+        """Recorded Web API calls, oldest first; optionally of one method only."""
         with self._lock:
-            return [c for c in self._calls if method is None or c.method == method]
+            return [c for c in self._state.calls if method is None or c.method == method]
 
     def reset_calls(self) -> None:
+        """Forget the recorded calls (state such as messages stays)."""
         with self._lock:
-            self._calls.clear()
+            self._state.calls.clear()
 
     def dm_channel(self, user_id: str) -> str:
+        """The stable id of the bot's DM channel with this user."""
         return f"D{user_id[1:]}"
 
     def messages(self, channel_id: str) -> list[dict[str, Any]]:
+        """The channel's messages as they are now (after updates), in ts order."""
         with self._lock:
-            stored = self._messages.get(channel_id, [])
-            return [json.loads(json.dumps(m)) for m in sorted(stored, key=lambda m: float(m["ts"]))]
+            stored = self._state.messages.get(channel_id, [])
+            return copy.deepcopy(sorted(stored, key=lambda m: _ts_key(m["ts"])))
 
     def ephemerals(self, user_id: str) -> list[dict[str, Any]]:
+        """Ephemeral messages this user saw, from chat.postEphemeral or a response URL."""
         with self._lock:
-            return list(self._ephemerals.get(user_id, []))
+            return copy.deepcopy(self._state.ephemerals.get(user_id, []))
 
     def responses(self, response_url: str | None = None) -> list[dict[str, Any]]:
-        """What the bot posted to response URLs, oldest first; optionally for one URL or id."""
+        """What the app posted to response URLs, oldest first; optionally for one URL or its id."""
         with self._lock:
-            return [
-                dict(r)
-                for r in self._responses
-                if response_url is None or response_url in (r["url"], r["id"])
-            ]
+            return copy.deepcopy(
+                [
+                    r
+                    for r in self._state.responses
+                    if response_url is None or response_url in (r["url"], r["id"])
+                ]
+            )
 
     def views(self) -> dict[str, dict[str, Any]]:
+        """Every view the app opened, updated or published, by view id."""
         with self._lock:
-            return {k: dict(v) for k, v in self._views.items()}
+            return copy.deepcopy(self._state.views)
 
     def view_for_trigger(self, trigger_id: str) -> dict[str, Any] | None:
-        """The view the bot opened with this trigger, if it has."""
+        """The view the app opened with this trigger id, if it has (yet)."""
         with self._lock:
-            entry = self._triggers.get(trigger_id)
-            if entry is None or entry[1] is None:
+            trigger = self._state.triggers.get(trigger_id)
+            if trigger is None or trigger.view_id is None:
                 return None
-            return dict(self._views[entry[1]])
+            return copy.deepcopy(self._state.views[trigger.view_id])
 
     def uploaded_files(self) -> list[dict[str, Any]]:
+        """Files the app uploaded, with their bytes under "content"."""
         with self._lock:
-            return [dict(f) for f in self._uploads.values()]
+            return copy.deepcopy(list(self._state.uploads.values()))
 
     @staticmethod
     def find_button(
         message: Mapping[str, Any], *, value: str | None = None, action_id_prefix: str | None = None
     ) -> tuple[str, str, str]:
-        """(block_id, action_id, value) of the first button matching in a stored message."""
-        for block in message.get("blocks") or []:
-            for element in block.get("elements") or []:
-                if element.get("type") != "button":
-                    continue
-                if value is not None and element.get("value") != value:
-                    continue
-                if action_id_prefix is not None and not str(element.get("action_id")).startswith(
-                    action_id_prefix
-                ):
-                    continue
-                return block.get("block_id", ""), element["action_id"], element.get("value", "")
-        raise LookupError("no such button in the message")
+        """(block_id, action_id, value) of the first matching button in a stored message."""
+        return actors.find_button(message, value=value, action_id_prefix=action_id_prefix)
 
-    # --- Web API -----------------------------------------------------------------------------
+    # --- Web API dispatch ----------------------------------------------------------------------
 
-    def handle_api(
-        self, method: str, params: dict[str, Any], token: str | None
-    ) -> tuple[int, dict[str, Any]]:
+    def handle_api(self, method: str, params: dict[str, Any], token: str | None) -> ApiAnswer:
+        """Answer one Web API call as Slack would, and record it."""
+        answer = self._answer(method, params, token)
+        with self._lock:
+            self._state.calls.append(
+                RecordedCall(method, params, answer.body, answer.status, time.time())
+            )
+        return answer
+
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> ApiAnswer:
         implementation = self._methods.get(method)
         if implementation is None:
-            status, response = 404, {"ok": False, "error": "unknown_method"}
-        elif token != self.bot_token:
-            status, response = 200, {"ok": False, "error": "invalid_auth"}
-        else:
-            try:
-                with self._lock:
-                    status, response = 200, {"ok": True, **implementation(params)}
-            except SlackApiFault as fault:
-                status, response = fault.status, {"ok": False, "error": fault.error}
+            return ApiAnswer(404, {"ok": False, "error": "unknown_method"})
+        if not token:
+            return ApiAnswer(200, {"ok": False, "error": "not_authed"})
+        if token != self.bot_token:
+            return ApiAnswer(200, {"ok": False, "error": "invalid_auth"})
+        fault = self._take_fault(method)
+        if fault is not None:
+            headers = (
+                () if fault.retry_after is None else (("Retry-After", str(fault.retry_after)),)
+            )
+            return ApiAnswer(fault.status, {"ok": False, "error": fault.error}, headers)
+        try:
+            with self._lock:
+                body = implementation(params)
+        except SlackError as error:
+            failed: dict[str, Any] = {"ok": False, "error": error.error}
+            if error.messages:
+                failed["response_metadata"] = {"messages": error.messages}
+            return ApiAnswer(error.status, failed)
+        return ApiAnswer(200, {"ok": True, **body})
+
+    def _take_fault(self, method: str) -> _Fault | None:
         with self._lock:
-            self._calls.append(RecordedCall(method, params, response, status, time.time()))
-        return status, response
+            pending = self._state.faults.get(method)
+            return pending.pop(0) if pending else None
+
+    # --- Web API methods (called with the lock held) -------------------------------------------
 
     def _auth_test(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
-            "url": "https://sandbox.slack.example/",
+            "url": f"https://{self.team_domain}.slack.com/",
             "team": self.team_name,
             "team_id": self.team_id,
-            "user": "cx-pulse",
+            "user": BOT_NAME,
             "user_id": BOT_USER_ID,
             "bot_id": BOT_ID,
+            "is_enterprise_install": False,
         }
 
     def _users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        members, cursor = _page(list(self._users.values()), params, default_limit=100)
-        return {"members": members, "response_metadata": {"next_cursor": cursor}}
+        members, metadata = _page(list(self._state.users.values()), params, "users")
+        return {
+            "members": copy.deepcopy(members),
+            "cache_ts": int(time.time()),
+            "response_metadata": metadata,
+        }
 
     def _user(self, user_id: Any) -> dict[str, Any]:
-        user = self._users.get(str(user_id))
+        user = self._state.users.get(str(user_id or ""))
         if user is None:
-            raise SlackApiFault("user_not_found")
+            raise SlackError("user_not_found")
         return user
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"user": self._user(params.get("user"))}
+        return {"user": copy.deepcopy(self._user(params.get("user")))}
 
     def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        with_users = _truthy(params.get("include_users"))
         groups = []
-        for group in self._groups.values():
+        for group in self._state.groups.values():
             shown = {k: v for k, v in group.items() if k != "users"}
             shown["user_count"] = len(group["users"])
-            if _truthy(params.get("include_users")):
+            if with_users:
                 shown["users"] = list(group["users"])
             groups.append(shown)
         return {"usergroups": groups}
 
     def _usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
-        group = self._groups.get(str(params.get("usergroup")))
+        group = self._state.groups.get(str(params.get("usergroup") or ""))
         if group is None:
-            raise SlackApiFault("no_such_subteam")
+            raise SlackError("no_such_subteam")
         return {"users": list(group["users"])}
 
-    def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._channels.get(str(params.get("channel")))
+    def _channel_members(self, channel_id: str) -> list[str]:
+        if channel_id in self._state.dms:
+            return [self._state.dms[channel_id], BOT_USER_ID]
+        channel = self._state.channels.get(channel_id)
         if channel is None:
-            raise SlackApiFault("channel_not_found")
-        members, cursor = _page(channel["members"], params, default_limit=100)
-        return {"members": members, "response_metadata": {"next_cursor": cursor}}
+            raise SlackError("channel_not_found")
+        return list(channel["members"])
 
-    def _resolve_channel(self, channel: Any) -> str:
-        """A user id means that user's DM, as in Slack."""
-        target = str(channel or "")
-        if target[:1] in {"U", "W"}:
-            self._user(target)
-            return self.dm_channel(target)
-        if target.startswith("D") and f"U{target[1:]}" in self._users:
-            return target
-        if target not in self._channels:
-            raise SlackApiFault("channel_not_found")
-        return target
+    def _conversations_members(self, params: dict[str, Any]) -> dict[str, Any]:
+        members = self._channel_members(str(params.get("channel") or ""))
+        page, metadata = _page(members, params, "members")
+        return {"members": page, "response_metadata": metadata}
 
     def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        users = str(params.get("users") or "").split(",")
-        return {"channel": {"id": self._resolve_channel(users[0])}}
+        if params.get("channel"):
+            channel_id = str(params["channel"])
+            self._channel_members(channel_id)
+            return {"channel": {"id": channel_id}, "already_open": True}
+        users = [u for u in str(params.get("users") or "").split(",") if u]
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        for user_id in users:
+            self._user(user_id)
+        if len(users) == 1:
+            return {"channel": {"id": self.dm_channel(users[0])}}
+        # A group DM: a stable id per set of people, like Slack's mpim channels.
+        digest = hashlib.sha256(",".join(sorted(users)).encode()).hexdigest()[:10].upper()
+        channel_id = f"G{digest}"
+        if channel_id not in self._state.channels:
+            self.add_channel(channel_id, f"mpdm-{'--'.join(users)}-1", [*users, BOT_USER_ID])
+        return {"channel": {"id": channel_id}}
+
+    def _target_channel(self, value: Any, *, allow_user: bool) -> str:
+        """A channel id that exists; a user id means that user's DM, as chat.postMessage allows."""
+        target = str(value or "")
+        if allow_user and target[:1] in {"U", "W"}:
+            if target not in self._state.users:
+                raise SlackError("channel_not_found")
+            return self.dm_channel(target)
+        if target in self._state.dms or target in self._state.channels:
+            return target
+        raise SlackError("channel_not_found")
 
     def _next_ts(self) -> str:
-        return f"{1_700_000_000 + next(self._ts)}.000100"
+        micros = next(self._ts)
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._resolve_channel(params.get("channel"))
-        if not params.get("text") and not params.get("blocks"):
-            raise SlackApiFault("no_text")
+    def _next_id(self, prefix: str, width: int = 4) -> str:
+        return f"{prefix}{next(self._serial):0{width}d}"
+
+    @staticmethod
+    def _checked_blocks(params: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+        """The call's blocks, copied; None if it has none; invalid_blocks like Slack if bad."""
+        if params.get("blocks") in (None, ""):
+            return None
+        errors = block_errors(params["blocks"], max_blocks=MAX_MESSAGE_BLOCKS)
+        if errors:
+            raise SlackError("invalid_blocks", messages=errors)
+        blocks: list[dict[str, Any]] = copy.deepcopy(params["blocks"])
+        return blocks
+
+    def _store_message(self, channel_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
         message = {
             "type": "message",
             "ts": self._next_ts(),
-            "channel": channel,
+            "channel": channel_id,
             "user": BOT_USER_ID,
             "bot_id": BOT_ID,
-            "text": params.get("text") or "",
-            "blocks": params.get("blocks") or [],
-            "metadata": params.get("metadata"),
+            "app_id": APP_ID,
+            "team": self.team_id,
+            "text": "",
+            "blocks": [],
             "files": [],
+            "metadata": None,
+            **fields,
         }
-        self._messages.setdefault(channel, []).append(message)
-        return {"channel": channel, "ts": message["ts"], "message": message}
+        self._state.messages.setdefault(channel_id, []).append(message)
+        return message
 
-    def _find_message(self, channel: str, ts: Any) -> dict[str, Any]:
-        for message in self._messages.get(channel, []):
+    def _chat_post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel_id = self._target_channel(params.get("channel"), allow_user=True)
+        blocks = self._checked_blocks(params)
+        text = str(params.get("text") or "")
+        if not text and not blocks and not params.get("attachments"):
+            raise SlackError("no_text")
+        fields: dict[str, Any] = {"text": text, "blocks": blocks or []}
+        if isinstance(params.get("metadata"), dict):
+            fields["metadata"] = copy.deepcopy(params["metadata"])
+        if params.get("thread_ts"):
+            fields["thread_ts"] = str(params["thread_ts"])
+        message = self._store_message(channel_id, fields)
+        return {"channel": channel_id, "ts": message["ts"], "message": copy.deepcopy(message)}
+
+    def _find_message(self, channel_id: str, ts: Any) -> dict[str, Any]:
+        for message in self._state.messages.get(channel_id, []):
             if message["ts"] == ts:
                 return message
-        raise SlackApiFault("message_not_found")
+        raise SlackError("message_not_found")
 
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._resolve_channel(params.get("channel"))
-        message = self._find_message(channel, params.get("ts"))
+        # chat.update wants the conversation id from chat.postMessage's answer, not a user id.
+        channel_id = self._target_channel(params.get("channel"), allow_user=False)
+        message = self._find_message(channel_id, params.get("ts"))
+        blocks = self._checked_blocks(params)
+        if not params.get("text") and blocks is None and not params.get("attachments"):
+            raise SlackError("no_text")
         if "text" in params:
-            message["text"] = params["text"] or ""
+            message["text"] = str(params["text"] or "")
         if "blocks" in params:
-            message["blocks"] = params["blocks"] or []
-        return {"channel": channel, "ts": message["ts"], "text": message["text"]}
+            message["blocks"] = blocks or []
+        if isinstance(params.get("metadata"), dict):
+            message["metadata"] = copy.deepcopy(params["metadata"])
+        message["edited"] = {"user": BOT_USER_ID, "ts": self._next_ts()}
+        return {
+            "channel": channel_id,
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": copy.deepcopy(message),
+        }
 
     def _chat_post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self._resolve_channel(params.get("channel"))
-        user = str(self._user(params.get("user"))["id"])
+        channel_id = self._target_channel(params.get("channel"), allow_user=True)
+        user_id = str(self._user(params.get("user"))["id"])
+        if user_id not in self._channel_members(channel_id):
+            raise SlackError("user_not_in_channel")
+        blocks = self._checked_blocks(params)
+        text = str(params.get("text") or "")
+        if not text and not blocks:
+            raise SlackError("no_text")
         ts = self._next_ts()
-        self._ephemerals.setdefault(user, []).append(
+        self._state.ephemerals.setdefault(user_id, []).append(
             {
-                "channel": channel,
-                "ts": ts,
-                "text": params.get("text"),
-                "blocks": params.get("blocks"),
+                "channel": channel_id,
+                "message_ts": ts,
+                "text": text,
+                "blocks": blocks or [],
+                "via": "chat.postEphemeral",
             }
         )
         return {"message_ts": ts}
 
-    def _store_view(self, view: Any, view_id: str | None = None) -> dict[str, Any]:
-        if not isinstance(view, dict) or "type" not in view:
-            raise SlackApiFault("invalid_arguments")
-        view_id = view_id or f"V{next(self._ids):06d}"
-        stored = {**view, "id": view_id, "hash": uuid.uuid4().hex[:12], "team_id": self.team_id}
-        stored.setdefault("private_metadata", "")
-        stored.setdefault("callback_id", "")
-        self._views[view_id] = stored
-        return stored
+    def _store_view(self, view: Any, view_id: str) -> dict[str, Any]:
+        errors = view_errors(view)
+        if errors:
+            raise SlackError("invalid_arguments", messages=errors)
+        stored: dict[str, Any] = {
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            "blocks": [],
+            **copy.deepcopy(view),
+            "id": view_id,
+            "team_id": self.team_id,
+            "state": {"values": {}},
+            "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "app_id": APP_ID,
+            "bot_id": BOT_ID,
+        }
+        self._state.views[view_id] = stored
+        return copy.deepcopy(stored)
 
     def _views_open(self, params: dict[str, Any]) -> dict[str, Any]:
         trigger_id = str(params.get("trigger_id") or "")
-        issued = self._triggers.get(trigger_id)
-        if issued is None:
-            raise SlackApiFault("invalid_trigger_id")
-        if time.monotonic() - issued[0] > TRIGGER_LIFETIME_S or issued[1] is not None:
-            raise SlackApiFault("expired_trigger_id")
-        stored = self._store_view(params.get("view"))
-        self._triggers[trigger_id] = (issued[0], stored["id"])
-        return {"view": stored}
+        trigger = self._state.triggers.get(trigger_id)
+        if trigger is None:
+            raise SlackError("invalid_trigger_id")
+        if trigger.view_id is not None:
+            raise SlackError("exchanged_trigger_id")
+        if time.monotonic() - trigger.issued_at > self.trigger_lifetime:
+            raise SlackError("expired_trigger_id")
+        view = self._store_view(params.get("view"), self._next_id("V"))
+        self._state.triggers[trigger_id] = replace(trigger, view_id=view["id"])
+        return {"view": view}
+
+    def _existing_view_id(self, params: Mapping[str, Any]) -> str:
+        view_id = str(params.get("view_id") or "")
+        external_id = str(params.get("external_id") or "")
+        for stored in self._state.views.values():
+            if stored["id"] == view_id or (external_id and stored["external_id"] == external_id):
+                expected_hash = params.get("hash")
+                if expected_hash and expected_hash != stored["hash"]:
+                    raise SlackError("hash_conflict")
+                return str(stored["id"])
+        raise SlackError("not_found")
 
     def _views_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        view_id = str(params.get("view_id") or "")
-        if view_id not in self._views:
-            raise SlackApiFault("not_found")
+        view_id = self._existing_view_id(params)
         return {"view": self._store_view(params.get("view"), view_id)}
 
     def _views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
-        self._user(params.get("user_id"))
-        return {"view": self._store_view(params.get("view"), f"VHOME{params.get('user_id')}")}
+        user_id = str(self._user(params.get("user_id"))["id"])
+        view = params.get("view")
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError(
+                "invalid_arguments", messages=["[ERROR] must be home [json-pointer:/view/type]"]
+            )
+        view_id = self._state.homes.get(user_id)
+        if view_id is not None and params.get("hash") not in (
+            None,
+            "",
+            self._state.views[view_id]["hash"],
+        ):
+            raise SlackError("hash_conflict")
+        view_id = view_id or self._next_id("V")
+        self._state.homes[user_id] = view_id
+        return {"view": self._store_view(view, view_id)}
 
     def _files_get_upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
-        file_id = f"F{next(self._ids):08d}"
-        self._uploads[file_id] = {
+        filename = str(params.get("filename") or "")
+        try:
+            length = int(params.get("length") or 0)
+        except (TypeError, ValueError) as exc:
+            raise SlackError("invalid_arguments") from exc
+        if not filename or length <= 0:
+            raise SlackError("invalid_arguments")
+        file_id = self._next_id("F", width=8)
+        self._state.uploads[file_id] = {
             "id": file_id,
-            "name": params.get("filename"),
-            "length": int(params.get("length") or 0),
-            "alt_txt": params.get("alt_txt"),
-            "content": b"",
+            "name": filename,
+            "title": filename,
+            "alt_txt": params.get("alt_txt") or None,
+            "length": length,
+            "mimetype": mimetypes.guess_type(filename)[0] or "application/octet-stream",
+            "content": None,
             "completed": False,
+            "channels": [],
         }
         return {"upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
     def _files_complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
-        files = params.get("files") or []
-        done = []
-        for entry in files:
-            upload = self._uploads.get(str(entry.get("id")))
-            if upload is None:
-                raise SlackApiFault("file_not_found")
+        entries = params.get("files")
+        if not isinstance(entries, list) or not entries:
+            raise SlackError("invalid_arguments")
+        uploads = []
+        for entry in entries:
+            upload = self._state.uploads.get(
+                str(entry.get("id") if isinstance(entry, dict) else "")
+            )
+            if upload is None or upload["content"] is None:
+                raise SlackError("file_not_found")
+            uploads.append((upload, entry))
+        targets = [params["channel_id"]] if params.get("channel_id") else []
+        targets += [c for c in str(params.get("channels") or "").split(",") if c]
+        channel_ids = [self._target_channel(t, allow_user=False) for t in targets]
+        shared = []
+        for upload, entry in uploads:
             upload.update(completed=True, title=entry.get("title") or upload["name"])
-            done.append({"id": upload["id"], "title": upload["title"], "name": upload["name"]})
-        channel = params.get("channel_id") or params.get("channels")
-        if channel:
-            target = self._resolve_channel(channel)
-            message = {
-                "type": "message",
-                "ts": self._next_ts(),
-                "channel": target,
-                "user": BOT_USER_ID,
-                "text": params.get("initial_comment") or "",
-                "blocks": [],
-                "files": [{**f, "alt_txt": self._uploads[f["id"]].get("alt_txt")} for f in done],
-            }
-            self._messages.setdefault(target, []).append(message)
-        return {"files": done}
+            upload["channels"] = channel_ids
+            shared.append(self._file_object(upload))
+        for channel_id in channel_ids:
+            fields = {"text": str(params.get("initial_comment") or ""), "files": shared}
+            if params.get("thread_ts"):
+                fields["thread_ts"] = str(params["thread_ts"])
+            self._store_message(channel_id, copy.deepcopy(fields))
+        return {"files": shared}
+
+    @staticmethod
+    def _file_object(upload: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "id": upload["id"],
+            "name": upload["name"],
+            "title": upload["title"],
+            "alt_txt": upload["alt_txt"],
+            "mimetype": upload["mimetype"],
+            "size": len(upload["content"] or b""),
+            "user": BOT_USER_ID,
+            "channels": list(upload["channels"]),
+        }
+
+    # --- what the HTTP handler stores besides API calls ----------------------------------------
 
     def store_upload(self, file_id: str, content: bytes) -> bool:
+        """The bytes POSTed to an upload URL; False if the URL was never issued."""
         with self._lock:
-            upload = self._uploads.get(file_id)
+            upload = self._state.uploads.get(file_id)
             if upload is None:
                 return False
             upload["content"] = content
             return True
 
-    def record_response(self, response_id: str, payload: dict[str, Any]) -> None:
+    def record_response(self, response_id: str, payload: dict[str, Any]) -> bool:
+        """A POST to a response URL; applied as Slack would. False if the URL was never issued."""
         with self._lock:
-            self._responses.append(
-                {**payload, "id": response_id, "url": f"{self.base_url}/respond/{response_id}"}
+            target = self._state.response_targets.get(response_id)
+            if target is None:
+                return False
+            url = f"{self.base_url}/respond/{response_id}"
+            self._state.responses.append({**payload, "id": response_id, "url": url})
+            self._apply_response(target, payload)
+            return True
+
+    def _apply_response(self, target: _ResponseTarget, payload: Mapping[str, Any]) -> None:
+        """What the person sees: the original replaced or deleted, a new post, or an ephemeral."""
+        original = None
+        if target.message_ts is not None:
+            original = next(
+                (
+                    m
+                    for m in self._state.messages.get(target.channel_id, [])
+                    if m["ts"] == target.message_ts
+                ),
+                None,
+            )
+        if original is not None and _truthy(payload.get("delete_original")):
+            self._state.messages[target.channel_id].remove(original)
+        elif original is not None and _truthy(payload.get("replace_original")):
+            blocks = copy.deepcopy(payload.get("blocks") or [])
+            original.update(text=str(payload.get("text") or ""), blocks=blocks)
+        elif payload.get("response_type") == "in_channel":
+            self._store_message(
+                target.channel_id,
+                {
+                    "text": str(payload.get("text") or ""),
+                    "blocks": copy.deepcopy(payload.get("blocks") or []),
+                },
+            )
+        else:
+            self._state.ephemerals.setdefault(target.user_id, []).append(
+                {
+                    "channel": target.channel_id,
+                    "message_ts": self._next_ts(),
+                    "text": str(payload.get("text") or ""),
+                    "blocks": copy.deepcopy(payload.get("blocks") or []),
+                    "via": "response_url",
+                }
             )
 
-    # --- acting as Slack towards the bot ------------------------------------------------------
+    # --- acting as Slack towards the app -------------------------------------------------------
 
     def _issue_trigger(self) -> str:
-        trigger_id = f"{next(self._ids)}.{uuid.uuid4().hex[:10]}"
         with self._lock:
-            self._triggers[trigger_id] = (time.monotonic(), None)
+            trigger_id = f"{next(self._serial)}.{int(time.time())}.{uuid.uuid4().hex[:20]}"
+            self._state.triggers[trigger_id] = _Trigger(time.monotonic())
         return trigger_id
 
-    def _issue_response_url(self) -> str:
-        return f"{self.base_url}/respond/{uuid.uuid4().hex}"
+    def _issue_response_url(self, target: _ResponseTarget) -> str:
+        response_id = uuid.uuid4().hex
+        with self._lock:
+            self._state.response_targets[response_id] = target
+        return f"{self.base_url}/respond/{response_id}"
+
+    def _team_ref(self) -> dict[str, str]:
+        return {"id": self.team_id, "domain": self.team_domain}
+
+    def _user_ref(self, user_id: str) -> dict[str, str]:
+        with self._lock:
+            name = str(self._state.users.get(user_id, {}).get("name", user_id))
+        return {"id": user_id, "username": name, "name": name, "team_id": self.team_id}
+
+    def _channel_ref(self, channel_id: str) -> dict[str, str]:
+        with self._lock:
+            if channel_id in self._state.dms:
+                return {"id": channel_id, "name": "directmessage"}
+            channel = self._state.channels.get(channel_id)
+        return {"id": channel_id, "name": str(channel["name"]) if channel else "general"}
 
     def post_signed(
         self,
         body: str | bytes,
         *,
-        content_type: str = "application/x-www-form-urlencoded",
+        content_type: str = actors.FORM,
         signing_secret: str | None = None,
         timestamp: int | None = None,
         retry_num: int | None = None,
     ) -> SentRequest:
-        """POST a body to the app URL, signed with Slack's v0 scheme (or a forged secret)."""
-        if self.app_url is None:
+        """POST any body to the app URL, signed (with our secret unless another is forced)."""
+        if self._app_url is None:
             raise RuntimeError("call set_app_url() first")
-        raw = body.encode("utf-8", "surrogateescape") if isinstance(body, str) else body
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        verifier = SignatureVerifier(signing_secret or self.signing_secret)
-        # Signed over the raw bytes, exactly as sent, as Slack's v0 scheme is.
-        signature = verifier.generate_signature(timestamp=stamp, body=raw) or ""
-        headers = {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": signature,
-        }
-        if retry_num is not None:
-            headers["X-Slack-Retry-Num"] = str(retry_num)
-            headers["X-Slack-Retry-Reason"] = "http_timeout"
-        request = urllib.request.Request(self.app_url, data=raw, headers=headers, method="POST")  # noqa: S310
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-                return SentRequest(response.status, response.read().decode("utf-8", "replace"))
-        except urllib.error.HTTPError as error:
-            return SentRequest(error.code, error.read().decode("utf-8", "replace"))
-
-    def _team(self) -> dict[str, str]:
-        return {"id": self.team_id, "domain": "sandbox"}
-
-    def _user_ref(self, user_id: str) -> dict[str, str]:
-        name = str(self._users.get(user_id, {}).get("name", user_id))
-        return {"id": user_id, "username": name, "name": name, "team_id": self.team_id}
+        return actors.post_signed(
+            self._app_url,
+            body,
+            signing_secret=signing_secret or self.signing_secret,
+            content_type=content_type,
+            timestamp=timestamp,
+            retry_num=retry_num,
+        )
 
     def send_slash_command(
         self,
@@ -571,29 +1034,29 @@ class SlackEmulator:
         *,
         command: str = "/cx",
         channel_id: str = "C0GENERAL",
-        **signing: Any,
+        signing_secret: str | None = None,
+        timestamp: int | None = None,
+        retry_num: int | None = None,
     ) -> SentRequest:
-        response_url, trigger_id = self._issue_response_url(), self._issue_trigger()
-        fields = {
-            "token": "verification-token-unused",
-            "team_id": self.team_id,
-            "team_domain": "sandbox",
-            "channel_id": channel_id,
-            "channel_name": "general",
-            "user_id": user_id,
-            "user_name": self._user_ref(user_id)["name"],
-            "command": command,
-            "text": text,
-            "api_app_id": "A0CXPULSE",
-            "response_url": response_url,
-            "trigger_id": trigger_id,
-        }
-        sent = self.post_signed(urllib.parse.urlencode(fields), **signing)
-        return SentRequest(sent.status, sent.body, response_url, trigger_id)
-
-    def _interaction(self, payload: dict[str, Any], **signing: Any) -> SentRequest:
-        body = urllib.parse.urlencode({"payload": json.dumps(payload)})
-        return self.post_signed(body, **signing)
+        """A person types `/cx text` in a channel."""
+        response_url = self._issue_response_url(_ResponseTarget(user_id, channel_id, None))
+        trigger_id = self._issue_trigger()
+        fields = actors.slash_command_fields(
+            team=self._team_ref(),
+            user=self._user_ref(user_id),
+            channel=self._channel_ref(channel_id),
+            command=command,
+            text=text,
+            response_url=response_url,
+            trigger_id=trigger_id,
+        )
+        sent = self.post_signed(
+            actors.form_body(fields),
+            signing_secret=signing_secret,
+            timestamp=timestamp,
+            retry_num=retry_num,
+        )
+        return replace(sent, response_url=response_url, trigger_id=trigger_id)
 
     def click_button(
         self,
@@ -604,155 +1067,212 @@ class SlackEmulator:
         action_id: str,
         block_id: str,
         value: str,
-        **signing: Any,
+        signing_secret: str | None = None,
+        timestamp: int | None = None,
+        retry_num: int | None = None,
     ) -> SentRequest:
-        response_url, trigger_id = self._issue_response_url(), self._issue_trigger()
+        """A person clicks a button in a message; the payload carries the message as it is now."""
         with self._lock:
             current = next(
-                (m for m in self._messages.get(channel_id, []) if m["ts"] == message_ts), None
+                (m for m in self._state.messages.get(channel_id, []) if m["ts"] == message_ts),
+                None,
             )
-            message = json.loads(json.dumps(current)) if current else {"ts": message_ts}
-        payload = {
-            "type": "block_actions",
-            "team": self._team(),
-            "user": self._user_ref(user_id),
-            "api_app_id": "A0CXPULSE",
-            "token": "verification-token-unused",
-            "container": {
-                "type": "message",
-                "message_ts": message_ts,
-                "channel_id": channel_id,
-                "is_ephemeral": False,
-            },
-            "trigger_id": trigger_id,
-            "channel": {"id": channel_id, "name": "directmessage"},
-            "message": message,
-            "response_url": response_url,
-            "actions": [
-                {
-                    "action_id": action_id,
-                    "block_id": block_id,
-                    "text": {"type": "plain_text", "text": "button"},
-                    "value": value,
-                    "type": "button",
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
-        }
-        sent = self._interaction(payload, **signing)
-        return SentRequest(sent.status, sent.body, response_url, trigger_id)
+            message = copy.deepcopy(current) if current else {"type": "message", "ts": message_ts}
+        element = actors.find_element(message, block_id, action_id) or {}
+        label = element.get("text") or {"type": "plain_text", "text": value}
+        response_url = self._issue_response_url(_ResponseTarget(user_id, channel_id, message_ts))
+        trigger_id = self._issue_trigger()
+        payload = actors.block_actions_payload(
+            team=self._team_ref(),
+            user=self._user_ref(user_id),
+            channel=self._channel_ref(channel_id),
+            message=message,
+            action=actors.button_action(
+                action_id=action_id, block_id=block_id, value=value, label=label
+            ),
+            response_url=response_url,
+            trigger_id=trigger_id,
+        )
+        sent = self.post_signed(
+            actors.payload_body(payload),
+            signing_secret=signing_secret,
+            timestamp=timestamp,
+            retry_num=retry_num,
+        )
+        return replace(sent, response_url=response_url, trigger_id=trigger_id)
 
     def submit_view(
-        self, user_id: str, *, view_id: str, values: dict[str, Any], **signing: Any
+        self,
+        user_id: str,
+        *,
+        view_id: str,
+        values: dict[str, dict[str, dict[str, Any]]],
+        signing_secret: str | None = None,
+        timestamp: int | None = None,
+        retry_num: int | None = None,
     ) -> SentRequest:
+        """A person presses Submit on a modal; `sent.json_body` holds any response_action."""
         with self._lock:
-            view = json.loads(json.dumps(self._views[view_id]))
-        view["state"] = {"values": values}
-        payload = {
-            "type": "view_submission",
-            "team": self._team(),
-            "user": self._user_ref(user_id),
-            "api_app_id": "A0CXPULSE",
-            "token": "verification-token-unused",
-            "trigger_id": self._issue_trigger(),
-            "view": view,
-            "response_urls": [],
-        }
-        return self._interaction(payload, **signing)
+            stored = self._state.views.get(view_id)
+            if stored is None:
+                raise LookupError(f"no view {view_id!r}: the app never opened it")
+            view = copy.deepcopy(stored)
+        trigger_id = self._issue_trigger()
+        payload = actors.view_submission_payload(
+            team=self._team_ref(),
+            user=self._user_ref(user_id),
+            view=view,
+            values=values,
+            trigger_id=trigger_id,
+        )
+        sent = self.post_signed(
+            actors.payload_body(payload),
+            signing_secret=signing_secret,
+            timestamp=timestamp,
+            retry_num=retry_num,
+        )
+        self._apply_response_action(view_id, sent.json_body)
+        return replace(sent, trigger_id=trigger_id)
 
-    def send_event(self, event: dict[str, Any], **signing: Any) -> SentRequest:
-        envelope = {
-            "token": "verification-token-unused",
-            "team_id": self.team_id,
-            "api_app_id": "A0CXPULSE",
-            "event": event,
-            "type": "event_callback",
-            "event_id": f"Ev{uuid.uuid4().hex[:10]}",
-            "event_time": int(time.time()),
-        }
-        return self.post_signed(json.dumps(envelope), content_type="application/json", **signing)
+    def _apply_response_action(self, view_id: str, answer: Mapping[str, Any] | None) -> None:
+        """`response_action: update` replaces the modal, as Slack does; errors leave it open."""
+        if not answer or answer.get("response_action") != "update":
+            return
+        with self._lock:
+            try:
+                self._store_view(answer.get("view"), view_id)
+            except SlackError:
+                log.warning("the app answered a view submission with an invalid view")
 
-    def url_verification(self, challenge: str, **signing: Any) -> SentRequest:
-        body = {
-            "token": "verification-token-unused",
-            "challenge": challenge,
-            "type": "url_verification",
-        }
-        return self.post_signed(json.dumps(body), content_type="application/json", **signing)
+    def send_event(
+        self,
+        event: dict[str, Any],
+        *,
+        signing_secret: str | None = None,
+        timestamp: int | None = None,
+        retry_num: int | None = None,
+    ) -> SentRequest:
+        """An Events API delivery (`event_callback`) of one event."""
+        envelope = actors.event_envelope(team_id=self.team_id, bot_user_id=BOT_USER_ID, event=event)
+        return self.post_signed(
+            json.dumps(envelope),
+            content_type=actors.JSON,
+            signing_secret=signing_secret,
+            timestamp=timestamp,
+            retry_num=retry_num,
+        )
+
+    def url_verification(
+        self,
+        challenge: str,
+        *,
+        signing_secret: str | None = None,
+        timestamp: int | None = None,
+    ) -> SentRequest:
+        """The handshake Slack sends when the events URL is saved."""
+        return self.post_signed(
+            json.dumps(actors.url_verification_payload(challenge)),
+            content_type=actors.JSON,
+            signing_secret=signing_secret,
+            timestamp=timestamp,
+        )
 
 
-def _decode_params(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Form fields that carry JSON (blocks, view, files...) arrive as strings: decode them."""
-    params = dict(raw)
-    for name in JSON_FIELDS:
-        value = params.get(name)
-        if isinstance(value, str) and value[:1] in "[{":
-            with contextlib.suppress(ValueError):
-                params[name] = json.loads(value)
-    return params
+# --- HTTP ------------------------------------------------------------------------------------
 
 
-def _handler_for(emulator: SlackEmulator) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Server(ThreadingHTTPServer):
+    """Loopback only, on a free port; one daemon thread per connection."""
 
-        def log_message(self, format: str, *args: Any) -> None:
-            """Quiet: tests and the demo read the recorded calls instead."""
+    daemon_threads = True
+    # The default backlog of 5 overflows when the demo's clickers and the bot call at once,
+    # and a dropped SYN costs the client a one-second retransmit.
+    request_queue_size = 128
 
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            body = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def __init__(self, emulator: SlackEmulator) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.emulator = emulator
 
-        def _body(self) -> bytes:
-            length = int(self.headers.get("Content-Length") or 0)
-            return self.rfile.read(length) if length else b""
 
-        def _params(self, body: bytes) -> dict[str, Any]:
-            query = urllib.parse.urlsplit(self.path).query
-            params: dict[str, Any] = dict(urllib.parse.parse_qsl(query))
-            content_type = self.headers.get("Content-Type") or ""
-            if body and content_type.startswith("application/json"):
-                params.update(json.loads(body))
-            elif body:
-                params.update(urllib.parse.parse_qsl(body.decode("utf-8", "replace")))
-            return _decode_params(params)
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    # Headers and body go out as two small writes; without TCP_NODELAY, Nagle's algorithm and
+    # the client's delayed ACK would add ~40 ms to every call.
+    disable_nagle_algorithm = True
 
-        def _token(self, params: dict[str, Any]) -> str | None:
-            header = self.headers.get("Authorization") or ""
-            if header.startswith("Bearer "):
-                return header.removeprefix("Bearer ").strip()
-            token = params.pop("token", None)
-            return str(token) if token else None
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: tests and the demo read the recorded calls instead."""
 
-        def _dispatch(self) -> None:
-            path = urllib.parse.urlsplit(self.path).path
-            body = self._body() if self.command == "POST" else b""
-            if path.startswith("/api/"):
-                try:
-                    params = self._params(body)
-                except ValueError:
-                    self._send(200, {"ok": False, "error": "invalid_json"})
-                    return
-                token = self._token(params)
-                status, response = emulator.handle_api(path.removeprefix("/api/"), params, token)
-                self._send(status, response)
-            elif path.startswith("/respond/") and self.command == "POST":
-                emulator.record_response(path.removeprefix("/respond/"), json.loads(body or b"{}"))
-                self._send(200, {"ok": True})
-            elif path.startswith("/upload/") and self.command == "POST":
-                stored = emulator.store_upload(path.removeprefix("/upload/"), body)
-                self._send(200 if stored else 404, {"ok": stored})
+    def do_GET(self) -> None:
+        self._route(b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._route(self.rfile.read(length) if length > 0 else b"")
+
+    def _route(self, body: bytes) -> None:
+        split = urllib.parse.urlsplit(self.path)
+        try:
+            if split.path.startswith("/api/"):
+                self._api(split.path.removeprefix("/api/"), split.query, body)
+            elif split.path.startswith("/respond/") and self.command == "POST":
+                self._respond(split.path.removeprefix("/respond/"), body)
+            elif split.path.startswith("/upload/") and self.command == "POST":
+                self._upload(split.path.removeprefix("/upload/"), body)
             else:
-                self._send(404, {"ok": False, "error": "not_found"})
+                self._send_json(404, {"ok": False, "error": "not_found"})
+        except Exception:
+            # A bug here must show up as a 500 the client sees, not as a hung connection.
+            log.exception("the Slack emulator failed on %s %s", self.command, split.path)
+            self._send_json(500, {"ok": False, "error": "internal_error"})
 
-        def do_GET(self) -> None:
-            self._dispatch()
+    def _api(self, method: str, query: str, body: bytes) -> None:
+        try:
+            params = parse_api_params(query, body, self.headers.get("Content-Type") or "")
+        except ValueError:
+            self._send_json(200, {"ok": False, "error": "invalid_json"})
+            return
+        token = params.pop("token", None)
+        authorization = self.headers.get("Authorization") or ""
+        if authorization.startswith("Bearer "):
+            token = authorization.removeprefix("Bearer ").strip()
+        answer = self.server.emulator.handle_api(method, params, str(token) if token else None)
+        self._send_json(answer.status, answer.body, answer.headers)
 
-        def do_POST(self) -> None:
-            self._dispatch()
+    def _respond(self, response_id: str, body: bytes) -> None:
+        try:
+            payload = json.loads(body or b"{}")
+        except ValueError:
+            payload = None
+        if not isinstance(payload, dict):
+            self._send_json(400, {"ok": False, "error": "invalid_payload"})
+        elif self.server.emulator.record_response(response_id, payload):
+            self._send_json(200, {"ok": True})
+        else:
+            self._send_json(404, {"ok": False, "error": "no_such_response_url"})
 
-    return Handler
+    def _upload(self, file_id: str, body: bytes) -> None:
+        if self.server.emulator.store_upload(file_id, body):
+            self._send(200, f"OK - {len(body)}".encode(), "text/plain; charset=utf-8")
+        else:
+            self._send(404, b"Not Found", "text/plain; charset=utf-8")
+
+    def _send_json(
+        self, status: int, payload: dict[str, Any], headers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
+        self._send(status, json.dumps(payload).encode(), "application/json; charset=utf-8", headers)
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str,
+        headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
