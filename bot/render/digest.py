@@ -93,12 +93,14 @@ def _heat_cell(cell: TeamCell | None) -> str:
 def _heatmap_rows(copy: Copy, prompts: Prompts, teams: Iterable[TeamLine]) -> tuple[str, list[str]]:
     """A monospace teams x dimensions table; team names are escaped."""
     dimensions = prompts.bank.dimensions
-    labels = [(escape_text(f"{t.team[:MAX_TEAM_LABEL]} ({t.respondents})"), t) for t in teams]
+    # Padding is measured on the text people see, then escaped: `&` shows as one character.
+    labels = [(f"{t.team[:MAX_TEAM_LABEL]} ({t.respondents})", t) for t in teams]
     heading = copy.t("digest.team_column")
     width = max([len(heading), *(len(label) for label, _ in labels)]) + 1
     header = f"{heading:<{width}}" + "".join(f"{d.short:>5} " for d in dimensions)
     rows = [
-        f"{label:<{width}}" + "".join(_heat_cell(team.cells.get(d.id)) for d in dimensions)
+        escape_text(f"{label:<{width}}")
+        + "".join(_heat_cell(team.cells.get(d.id)) for d in dimensions)
         for label, team in labels
     ]
     rows = [row.rstrip() for row in rows]
