@@ -104,3 +104,5 @@ class Answer(SQLModel, table=True):
     comment: str | None = Field(default=None, max_length=3000)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    # When the person clicked (Slack's action_ts): out-of-order processing keeps the last click.
+    clicked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

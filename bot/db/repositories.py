@@ -272,9 +272,19 @@ def delivery_counts(*, session: Session, round_id: int) -> tuple[int, int]:
 
 
 def upsert_answer(
-    *, session: Session, delivery_id: int, question_id: str, score: int, now: datetime
+    *,
+    session: Session,
+    delivery_id: int,
+    question_id: str,
+    score: int,
+    clicked_at: datetime,
+    now: datetime,
 ) -> None:
-    """Insert or change an answer in one statement, so double clicks and retries never duplicate."""
+    """Insert or change an answer in one statement, so double clicks and retries never duplicate.
+
+    A click older than the stored one changes nothing: when two clicks race, the later click
+    wins whichever request finishes first.
+    """
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(Answer).values(
@@ -283,10 +293,13 @@ def upsert_answer(
         score=score,
         created_at=now,
         updated_at=now,
+        clicked_at=clicked_at,
     )
+    stored = col(Answer.clicked_at)
     statement = statement.on_conflict_do_update(
         index_elements=["delivery_id", "question_id"],
-        set_={"score": score, "updated_at": now},
+        set_={"score": score, "updated_at": now, "clicked_at": clicked_at},
+        where=stored.is_(None) | (stored <= statement.excluded.clicked_at),
     )
     session.execute(statement)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -65,9 +66,15 @@ def _check_question(session: Session, round_id: int, question_id: str) -> None:
 
 
 def record_answer(
-    deps: Deps, *, slack_user_id: str, round_id: int, question_id: str, score: int
+    deps: Deps,
+    *,
+    slack_user_id: str,
+    round_id: int,
+    question_id: str,
+    score: int,
+    clicked_at: datetime | None = None,
 ) -> PulseState:
-    """Store (or change) one score; a repeated click updates the same row."""
+    """Store (or change) one score; a repeated click updates the same row, the latest click wins."""
     if not 1 <= score <= 5:
         raise BadPayload()
     with session_scope(deps.engine) as session:
@@ -81,6 +88,7 @@ def record_answer(
             delivery_id=delivery.id,
             question_id=question_id,
             score=score,
+            clicked_at=clicked_at or deps.clock.now(),
             now=deps.clock.now(),
         )
         return _state(deps, session, pulse_round, delivery)

@@ -15,7 +15,7 @@ from bot.services.answers import pulse_state, record_answer
 from bot.services.context import Deps
 from bot.services.ports import SlackGateway
 from bot.slack.errors import politely
-from bot.slack.parsing import parse_answer_value, parse_round_id, user_id_of
+from bot.slack.parsing import parse_action_ts, parse_answer_value, parse_round_id, user_id_of
 
 ANSWER_ACTION = re.compile(rf"^{re.escape(ActionId.ANSWER_PREFIX)}[1-5]$")
 
@@ -38,6 +38,7 @@ def handle_answer_button(
         round_id=click.round_id,
         question_id=click.question_id,
         score=click.score,
+        clicked_at=parse_action_ts(action.get("action_ts")),
     )
     channel, ts = _message_location(body)
     channel, ts = channel or state.channel, ts or state.ts

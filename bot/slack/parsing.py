@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -44,6 +45,19 @@ def parse_answer_value(value: object) -> AnswerClick:
     if not parts[1] or len(parts[1]) > 80:
         raise BadPayload()
     return AnswerClick(int(parts[0]), parts[1], int(parts[2]))
+
+
+def parse_action_ts(value: object) -> datetime | None:
+    """Slack's action_ts ("1700000000.123456"); None when absent or not a sane timestamp."""
+    if not isinstance(value, str) or len(value) > 32:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    if not 0 < seconds < 32_503_680_000:  # before the year 3000
+        return None
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def parse_round_id(value: object) -> int:
