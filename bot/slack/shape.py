@@ -65,4 +65,9 @@ def routable(body: Any) -> bool:
         return False
     if kind in {"view_submission", "view_closed"} or "view" in body:
         return _valid_view(body.get("view"))
-    return _optional_strings(body, "command", "text", "user_id", "trigger_id", "response_url")
+    if "command" in body:
+        # Slack always sends these with a slash command; replies go to the response_url.
+        return _strings(body, "command", "user_id", "response_url") and _optional_strings(
+            body, "text", "trigger_id"
+        )
+    return True

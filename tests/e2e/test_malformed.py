@@ -111,11 +111,30 @@ def test_mangled_button_clicks(
 
 
 @PROPERTIES
-@given(text=JUNK, command=st.sampled_from(["/cx", "/other"]), user=JUNK)
+@given(
+    text=JUNK,
+    command=st.sampled_from(["/cx", "/other"]),
+    user=JUNK,
+    drop_url=st.sampled_from(["", None]),
+)
 def test_mangled_slash_commands(
-    text: Any, command: str, user: Any, bot: ServedBot, emulator: SlackEmulator, deps: Deps
+    text: Any,
+    command: str,
+    user: Any,
+    drop_url: str | None,
+    bot: ServedBot,
+    emulator: SlackEmulator,
+    deps: Deps,
 ) -> None:
-    fields = {"command": command, "text": text, "user_id": user, "team_id": emulator.team_id}
+    fields = {
+        "command": command,
+        "text": text,
+        "user_id": user,
+        "team_id": emulator.team_id,
+        "response_url": drop_url or f"{emulator.base_url}/respond/unknown",
+    }
+    if drop_url == "":
+        del fields["response_url"]
     body = urllib.parse.urlencode({k: "" if v is None else str(v) for k, v in fields.items()})
     assert emulator.post_signed(body).status < 500
     assert answers(deps) == []
