@@ -16,6 +16,8 @@ import itertools
 import json
 import logging
 import mimetypes
+import random
+import socket
 import threading
 import time
 import urllib.parse
@@ -94,6 +96,25 @@ class _Fault:
     error: str
     status: int
     retry_after: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Chaos:
+    """Random failures for one method, as shares of calls (0-1): what a bad day at Slack is like.
+
+    `dropped_before` closes the connection without doing anything; `dropped_after` does the work
+    and then closes it, so the client cannot know the call succeeded.
+    """
+
+    rate_limited: float = 0.0
+    retry_after: int = 0
+    server_errors: float = 0.0
+    dropped_before: float = 0.0
+    dropped_after: float = 0.0
+    delay_s: float = 0.0
+
+
+DROP = "drop"
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,6 +364,8 @@ class SlackEmulator:
         self._thread: threading.Thread | None = None
         self._lock = threading.RLock()
         self._state = _Workspace()
+        self._chaos: dict[str, Chaos] = {}
+        self._random = random.Random(0)
         self._ts = itertools.count(TS_START_US, TS_STEP_US)
         self._serial = itertools.count(1)
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -354,6 +377,7 @@ class SlackEmulator:
             "conversations.members": self._conversations_members,
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
+            "conversations.history": self._conversations_history,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "views.open": self._views_open,
@@ -483,6 +507,49 @@ class SlackEmulator:
     def set_app_url(self, url: str) -> None:
         """Where to send slash commands, interactions and events, e.g. ".../slack/events"."""
         self._app_url = url
+
+    def set_chaos(self, method: str, chaos: Chaos | None, *, seed: int = 0) -> None:
+        """Inject random failures into every call of `method` (None turns them off)."""
+        with self._lock:
+            if chaos is None:
+                self._chaos.pop(method, None)
+            else:
+                self._chaos[method] = chaos
+            self._random.seed(seed)
+
+    def chaos_outcome(self, method: str) -> tuple[str | None, bool]:
+        """(failure to inject before the call or None, whether to drop the answer after it)."""
+        with self._lock:
+            chaos = self._chaos.get(method)
+            if chaos is None:
+                return None, False
+            roll, after = self._random.random(), self._random.random()
+        if chaos.delay_s:
+            time.sleep(chaos.delay_s)
+        bands = (
+            (chaos.dropped_before, DROP),
+            (chaos.rate_limited, "ratelimited"),
+            (chaos.server_errors, "internal_error"),
+        )
+        edge = 0.0
+        for share, outcome in bands:
+            edge += share
+            if roll < edge:
+                return outcome, False
+        return None, after < chaos.dropped_after
+
+    def record_fault(self, method: str, params: dict[str, Any], failure: str) -> None:
+        """Injected failures are calls too (status 0: the connection was dropped)."""
+        status = {DROP: 0, "ratelimited": 429}.get(failure, 503)
+        with self._lock:
+            self._state.calls.append(
+                RecordedCall(method, params, {"ok": False, "error": failure}, status, time.time())
+            )
+
+    def chaos_retry_after(self, method: str) -> int:
+        with self._lock:
+            chaos = self._chaos.get(method)
+            return chaos.retry_after if chaos else 0
 
     def fail_next(
         self,
@@ -740,6 +807,24 @@ class SlackEmulator:
             fields["thread_ts"] = str(params["thread_ts"])
         message = self._store_message(channel_id, fields)
         return {"channel": channel_id, "ts": message["ts"], "message": copy.deepcopy(message)}
+
+    def _conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel_id = self._target_channel(params.get("channel"), allow_user=False)
+        newest_first = sorted(
+            self._state.messages.get(channel_id, []), key=lambda m: _ts_key(m["ts"]), reverse=True
+        )
+        shown = []
+        for message in newest_first:
+            copied = copy.deepcopy(message)
+            if not _truthy(params.get("include_all_metadata")):
+                copied.pop("metadata", None)
+            shown.append(copied)
+        page, metadata = _page(shown, params, f"history:{channel_id}")
+        return {
+            "messages": page,
+            "has_more": bool(metadata["next_cursor"]),
+            "response_metadata": metadata,
+        }
 
     def _find_message(self, channel_id: str, ts: Any) -> dict[str, Any]:
         for message in self._state.messages.get(channel_id, []):
@@ -1236,8 +1321,31 @@ class _Handler(BaseHTTPRequestHandler):
         authorization = self.headers.get("Authorization") or ""
         if authorization.startswith("Bearer "):
             token = authorization.removeprefix("Bearer ").strip()
-        answer = self.server.emulator.handle_api(method, params, str(token) if token else None)
+        emulator = self.server.emulator
+        failure, drop_answer = emulator.chaos_outcome(method)
+        if failure is not None:
+            emulator.record_fault(method, params, failure)
+        if failure == DROP:
+            self._drop()
+            return
+        if failure is not None:
+            status = 429 if failure == "ratelimited" else 503
+            retry = (
+                (("Retry-After", str(emulator.chaos_retry_after(method))),) if status == 429 else ()
+            )
+            self._send_json(status, {"ok": False, "error": failure}, retry)
+            return
+        answer = emulator.handle_api(method, params, str(token) if token else None)
+        if drop_answer:
+            self._drop()
+            return
         self._send_json(answer.status, answer.body, answer.headers)
+
+    def _drop(self) -> None:
+        """Close the connection without a word, as a dying proxy or network would."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
 
     def _respond(self, response_id: str, body: bytes) -> None:
         try:
