@@ -157,13 +157,13 @@ def pulse_send() -> None:
     from bot.db.models import RoundKind
     from bot.runtime import build_deps
     from bot.services.rounds import send_round
-    from bot.slack.gateway import WebClientGateway, make_web_client
+    from bot.slack.gateway import make_gateway
 
     _setup_logging()
     settings = _settings()
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to send DMs.")
     deps = build_deps(settings)
-    report = send_round(deps, WebClientGateway(make_web_client(settings)), kind=RoundKind.ADHOC)
+    report = send_round(deps, make_gateway(settings), kind=RoundKind.ADHOC)
     console.print(
         f"Round {report.period}: {report.sent} sent, {report.failed} could not be reached."
     )
@@ -182,7 +182,7 @@ def digest(
     from bot.services.digest import build_digest
     from bot.services.publishing import post_digest
     from bot.slack.errors import error_text
-    from bot.slack.gateway import WebClientGateway, make_web_client
+    from bot.slack.gateway import make_gateway
 
     if post == print_:
         console.print("Say exactly one of --post or --print.")
@@ -197,7 +197,7 @@ def digest(
             console.print(transcript, markup=False, highlight=False, emoji=False, soft_wrap=True)
             return
         _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to post.")
-        built, _ = post_digest(deps, WebClientGateway(make_web_client(settings)))
+        built, _ = post_digest(deps, make_gateway(settings))
         console.print(f"Digest for {built.period} posted.")
     except CxError as error:
         console.print(error_text(deps, error))

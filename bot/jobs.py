@@ -7,14 +7,14 @@ from bot.runtime import build_deps
 from bot.services.publishing import post_due_digest
 from bot.services.rounds import send_round
 from bot.settings import Settings
-from bot.slack.gateway import WebClientGateway, make_web_client
+from bot.slack.gateway import make_gateway
 
 
 def scheduled_pulse() -> None:
     settings = Settings()
     deps = build_deps(settings)
     try:
-        send_round(deps, WebClientGateway(make_web_client(settings)), kind=RoundKind.SCHEDULED)
+        send_round(deps, make_gateway(settings), kind=RoundKind.SCHEDULED)
     finally:
         deps.engine.dispose()
 
@@ -23,6 +23,6 @@ def scheduled_digest() -> None:
     settings = Settings()
     deps = build_deps(settings)
     try:
-        post_due_digest(deps, WebClientGateway(make_web_client(settings)))
+        post_due_digest(deps, make_gateway(settings))
     finally:
         deps.engine.dispose()

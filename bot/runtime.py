@@ -38,7 +38,10 @@ def build_deps(
     """Migrate the database, load and check prompts/, mirror the question bank."""
     prompts = load_prompts(settings.prompts_dir)
     check_rotation(len(prompts.bank.rotating_dimensions), settings.questions_per_round)
-    engine = engine or make_engine(settings.database_url)
+    # Every sending worker may hold a connection while Bolt's listener threads need theirs too.
+    engine = engine or make_engine(
+        settings.database_url, pool_size=settings.send_workers + 5, max_overflow=20
+    )
     upgrade_to_head(engine)
     sync_question_bank(engine, prompts)
     return Deps(settings=settings, engine=engine, clock=clock or SystemClock(), prompts=prompts)

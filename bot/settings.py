@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     pulse_schedule: str = Field(default="tue 10:00", alias="CX_PULSE_SCHEDULE")
     digest_schedule: str = Field(default="mon 09:00", alias="CX_DIGEST_SCHEDULE")
     misfire_grace_hours: int = Field(default=12, ge=1, le=72, alias="CX_MISFIRE_GRACE_HOURS")
+    send_rate: float = Field(default=10.0, gt=0, le=100, alias="CX_SEND_RATE")
+    send_workers: int = Field(default=4, ge=1, le=32, alias="CX_SEND_WORKERS")
+    claim_stale_seconds: int = Field(default=120, ge=1, alias="CX_CLAIM_STALE_SECONDS")
     prompts_dir: str | None = Field(default=None, alias="CX_PROMPTS_DIR")
 
     @field_validator("admins", mode="before")

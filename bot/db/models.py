@@ -18,6 +18,7 @@ class RoundKind(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker; reclaimable once the claim is stale
     SENT = "sent"
     FAILED = "failed"
 
@@ -87,6 +88,9 @@ class Delivery(SQLModel, table=True):
     ts: str | None = Field(default=None, max_length=32)
     error: str | None = Field(default=None, max_length=120)
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    claim_token: str | None = Field(default=None, max_length=36, index=True)
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    attempts: int = Field(default=0)
 
 
 class Answer(SQLModel, table=True):

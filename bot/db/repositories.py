@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, update
 from sqlalchemy import select as sa_select
@@ -234,14 +236,88 @@ def create_deliveries(*, session: Session, round_id: int, members: Iterable[Memb
     return created
 
 
-def pending_deliveries(*, session: Session, round_id: int) -> list[tuple[Delivery, Member]]:
+def claim_deliveries(
+    *, session: Session, round_id: int, limit: int, now: datetime, stale_before: datetime
+) -> tuple[str, list[tuple[Delivery, Member]]]:
+    """Claim up to `limit` deliveries to send: pending ones, and ones whose claim went stale.
+
+    The claim is one UPDATE guarded by the status, so two workers never claim the same row;
+    on PostgreSQL the candidates are also locked with SKIP LOCKED so workers don't queue up.
+    """
+    token = str(uuid.uuid4())
+    claimable = (col(Delivery.status) == DeliveryStatus.PENDING) | (
+        (col(Delivery.status) == DeliveryStatus.SENDING) & (col(Delivery.claimed_at) < stale_before)
+    )
+    candidates = (
+        sa_select(col(Delivery.id))
+        .where(col(Delivery.round_id) == round_id, claimable)
+        .order_by(col(Delivery.id))
+        .limit(limit)
+    )
+    chosen: Any
+    if session.get_bind().dialect.name == "postgresql":
+        # Lock the candidates first (skipping rows another worker holds), then update exactly
+        # those: as one UPDATE ... IN (subquery) PostgreSQL may re-check rows and wait on them.
+        chosen = list(session.execute(candidates.with_for_update(skip_locked=True)).scalars())
+        if not chosen:
+            return token, []
+    else:
+        # SQLite runs one writer at a time, so the guarded UPDATE alone is the claim.
+        chosen = candidates.scalar_subquery()
+    session.execute(
+        update(Delivery)
+        .where(col(Delivery.id).in_(chosen), claimable)
+        .values(
+            status=DeliveryStatus.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            attempts=col(Delivery.attempts) + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
     query = (
         select(Delivery, Member)
         .join(Member, col(Member.id) == col(Delivery.member_id))
-        .where(Delivery.round_id == round_id, Delivery.status == DeliveryStatus.PENDING)
+        .where(Delivery.claim_token == token)
         .order_by(col(Delivery.id))
     )
-    return [(d, m) for d, m in session.exec(query).all()]
+    return token, [(d, m) for d, m in session.exec(query).all()]
+
+
+def finish_delivery(
+    *,
+    session: Session,
+    delivery_id: int,
+    token: str,
+    status: DeliveryStatus,
+    channel: str | None = None,
+    ts: str | None = None,
+    error: str | None = None,
+    now: datetime,
+) -> None:
+    """Record a claimed delivery's outcome; a claim someone else has since taken is left alone."""
+    values: dict[str, object] = {"status": status, "claim_token": None}
+    if status is DeliveryStatus.SENT:
+        values.update(channel=channel, ts=ts, sent_at=now)
+    if error is not None:
+        values["error"] = error[:120]
+    session.execute(
+        update(Delivery)
+        .where(col(Delivery.id) == delivery_id, col(Delivery.claim_token) == token)
+        .values(**values)
+    )
+
+
+def unsent_deliveries(*, session: Session, round_id: int) -> int:
+    query = (
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.round_id == round_id,
+            col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+        )
+    )
+    return int(session.exec(query).one())
 
 
 def delivery_for(*, session: Session, round_id: int, slack_user_id: str) -> Delivery | None:

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.services.context import Deps
 from bot.slack.app import create_app
-from bot.slack.gateway import WebClientGateway, make_web_client
+from bot.slack.gateway import make_gateway, make_web_client
 from bot.slack.web import EVENTS_PATH, make_server, make_wsgi_app
 
 
@@ -19,10 +19,11 @@ class ServedBot:
     def __init__(self, deps: Deps, *, client: WebClient | None = None) -> None:
         self.deps = deps
         self.client = client or make_web_client(deps.settings)
-        self.gateway = WebClientGateway(self.client)
+        self.gateway = make_gateway(deps.settings, self.client)
         self.app = create_app(deps, client=self.client)
         self._server = make_server(make_wsgi_app(self.app, deps), host="127.0.0.1", port=0)
-        self._thread = threading.Thread(target=self._server.run, name="cx-pulse-http", daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="cx-pulse-http", daemon=True)
 
     @property
     def base_url(self) -> str:
@@ -33,11 +34,21 @@ class ServedBot:
     def events_url(self) -> str:
         return f"{self.base_url}{EVENTS_PATH}"
 
+    def _serve(self) -> None:
+        try:
+            self._server.run()
+        except OSError:
+            # Closing the listening socket from another thread can break the select() under way;
+            # that is the shutdown we asked for, not a failure.
+            if not self._stopping.is_set():
+                raise
+
     def start(self) -> ServedBot:
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.close()
         self._thread.join(timeout=5)
 

@@ -57,4 +57,10 @@ class SlackGateway(Protocol):
 
     def post_message(self, channel: str, message: OutgoingMessage) -> PostedMessage: ...
 
+    def deliver_dm(
+        self, user_id: str, message: OutgoingMessage, *, key: str, maybe_sent: bool
+    ) -> PostedMessage:
+        """Post a DM at most once per `key`, even across crashes and dropped connections."""
+        ...
+
     def update_message(self, channel: str, ts: str, message: OutgoingMessage) -> None: ...

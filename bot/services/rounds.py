@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,7 +13,7 @@ from bot.analytics.periods import period_key
 from bot.analytics.rotation import plan_round
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
-from bot.db.models import DeliveryStatus, Member, PulseRound, RoundKind
+from bot.db.models import Delivery, DeliveryStatus, Member, PulseRound, RoundKind
 from bot.render.pulse import PulseView, pulse_message
 from bot.services.context import Deps
 from bot.services.directory import refresh_directory
@@ -109,32 +110,97 @@ def _view_for(
     )
 
 
+CLAIM_BATCH = 5
+
+
 def deliver_pending(deps: Deps, gateway: SlackGateway, *, round_id: int) -> tuple[int, int]:
-    """DM every pending delivery of a round; each result is committed as soon as it is known."""
+    """Send every unsent DM of a round through the outbox; any number of workers may run this.
+
+    Each worker claims a batch, sends it (several at a time, paced by the gateway), and records
+    each outcome as soon as it is known. A claim left behind by a crashed worker becomes
+    claimable again after `CX_CLAIM_STALE_SECONDS`, and the retaking worker first looks for the
+    already-posted DM, so a crash between sending and recording never causes a second DM.
+    """
     with session_scope(deps.engine) as session:
         pulse_round = repo.get_round(session=session, round_id=round_id)
         assert pulse_round is not None
-        pending = repo.pending_deliveries(session=session, round_id=round_id)
         questions = tuple(
             (q.id, q.text) for q in repo.round_questions(session=session, round_id=round_id)
         )
-    views = {d.id: _view_for(deps, pulse_round, questions, m) for d, m in pending}
-    sent = failed = 0
-    for delivery, member in pending:
-        message = pulse_message(views[delivery.id], deps.prompts)
-        try:
-            posted = gateway.post_message(member.slack_user_id, message)
-        except DeliveryFailed as exc:
-            failed += 1
-            delivery.status, delivery.error = DeliveryStatus.FAILED, exc.error[:120]
-        else:
-            sent += 1
-            delivery.status, delivery.channel, delivery.ts = (
-                DeliveryStatus.SENT,
-                posted.channel,
-                posted.ts,
-            )
-            delivery.sent_at = deps.clock.now()
+    stale = timedelta(seconds=deps.settings.claim_stale_seconds)
+
+    def worker() -> tuple[int, int]:
+        # Each worker claims its own small batches, so one slow send never holds up the rest.
+        sent = failed = 0
+        while True:
+            now = deps.clock.now()
+            with session_scope(deps.engine) as session:
+                token, batch = repo.claim_deliveries(
+                    session=session,
+                    round_id=round_id,
+                    limit=CLAIM_BATCH,
+                    now=now,
+                    stale_before=now - stale,
+                )
+            if not batch:
+                return sent, failed
+            for delivery, member in batch:
+                delivered = _send_one(
+                    deps,
+                    gateway,
+                    pulse_round=pulse_round,
+                    questions=questions,
+                    delivery=delivery,
+                    member=member,
+                    token=token,
+                )
+                sent, failed = sent + delivered, failed + (not delivered)
+
+    workers = deps.settings.send_workers
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cx-send") as pool:
+        results = [future.result() for future in [pool.submit(worker) for _ in range(workers)]]
+    return sum(r[0] for r in results), sum(r[1] for r in results)
+
+
+def _send_one(
+    deps: Deps,
+    gateway: SlackGateway,
+    *,
+    pulse_round: PulseRound,
+    questions: tuple[tuple[str, str], ...],
+    delivery: Delivery,
+    member: Member,
+    token: str,
+) -> bool:
+    """Post one claimed DM and record the outcome; True when it was delivered."""
+    assert delivery.id is not None
+    message = pulse_message(_view_for(deps, pulse_round, questions, member), deps.prompts)
+    try:
+        posted = gateway.deliver_dm(
+            member.slack_user_id,
+            message,
+            key=f"delivery:{delivery.id}",
+            maybe_sent=delivery.attempts > 1,
+        )
+    except DeliveryFailed as exc:
         with session_scope(deps.engine) as session:
-            session.add(delivery)
-    return sent, failed
+            repo.finish_delivery(
+                session=session,
+                delivery_id=delivery.id,
+                token=token,
+                status=DeliveryStatus.FAILED,
+                error=exc.error,
+                now=deps.clock.now(),
+            )
+        return False
+    with session_scope(deps.engine) as session:
+        repo.finish_delivery(
+            session=session,
+            delivery_id=delivery.id,
+            token=token,
+            status=DeliveryStatus.SENT,
+            channel=posted.channel,
+            ts=posted.ts,
+            now=deps.clock.now(),
+        )
+    return True

@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.render.ids import ActionId
 from bot.services.context import Deps
 from bot.slack import actions, commands, errors, views
-from bot.slack.gateway import WebClientGateway
+from bot.slack.gateway import make_gateway
 
 
 class RedactAnswerIds(logging.Filter):
@@ -30,7 +30,7 @@ class RedactAnswerIds(logging.Filter):
 
 def create_app(deps: Deps, *, client: WebClient, logger: logging.Logger | None = None) -> App:
     """A Bolt App whose listeners find `deps` and a `gateway` in their context."""
-    gateway = WebClientGateway(client)
+    gateway = make_gateway(deps.settings, client)
     logger = logger or logging.getLogger("bot.slack")
     if not any(isinstance(f, RedactAnswerIds) for f in logger.filters):
         logger.addFilter(RedactAnswerIds())

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from slack_sdk import WebClient
@@ -22,22 +24,44 @@ from bot.services.ports import (
     UserGroup,
 )
 from bot.settings import Settings
+from bot.slack.pacing import RateLimiter
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 200
+DELIVERY_EVENT = "cx_pulse_delivery"
+HISTORY_LOOKBACK = 50  # our DM is among the newest messages of a bot DM
+POST_ATTEMPTS = 4
+# A connection that breaks mid-call leaves us not knowing whether Slack acted on it.
+UNKNOWN_OUTCOME = (OSError, http.client.HTTPException)
 
 
-def make_web_client(settings: Settings, *, token: str | None = None) -> WebClient:
-    """A WebClient that waits out 429s (honouring Retry-After) and retries 5xx and dropped links."""
+def make_web_client(
+    settings: Settings, *, token: str | None = None, retry_connection_errors: bool = True
+) -> WebClient:
+    """A WebClient that waits out 429s (honouring Retry-After) and retries 5xx and dropped links.
+
+    Posting clients leave dropped connections to the caller: blindly re-sending a message whose
+    first attempt may have arrived would send it twice.
+    """
+    handlers: list[Any] = [
+        RateLimitErrorRetryHandler(max_retry_count=8),
+        ServerErrorRetryHandler(max_retry_count=5),
+    ]
+    if retry_connection_errors:
+        handlers.insert(0, ConnectionErrorRetryHandler(max_retry_count=3))
     return WebClient(
         token=token or settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=30,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=3),
-            RateLimitErrorRetryHandler(max_retry_count=5),
-            ServerErrorRetryHandler(max_retry_count=3),
-        ],
+        retry_handlers=handlers,
+    )
+
+
+def make_gateway(settings: Settings, client: WebClient | None = None) -> WebClientGateway:
+    """The gateway the app uses: one client, DMs paced to `CX_SEND_RATE` per second."""
+    return WebClientGateway(
+        client or make_web_client(settings),
+        limiter=RateLimiter(settings.send_rate, burst=max(1, int(settings.send_rate))),
     )
 
 
@@ -61,8 +85,25 @@ def _blocks(message: OutgoingMessage) -> list[dict[str, Any]]:
 
 
 class WebClientGateway:
-    def __init__(self, client: WebClient) -> None:
+    def __init__(
+        self,
+        client: WebClient,
+        *,
+        limiter: RateLimiter | None = None,
+        retry_pause: Callable[[int], None] | None = None,
+    ) -> None:
         self.client = client
+        self.limiter = limiter
+        # The same endpoint and token, minus automatic retries of dropped connections.
+        self._poster = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=client.timeout,
+            retry_handlers=[
+                h for h in client.retry_handlers if not isinstance(h, ConnectionErrorRetryHandler)
+            ],
+        )
+        self._retry_pause = retry_pause or (lambda attempt: time.sleep(0.2 * 2**attempt))
 
     def list_users(self) -> list[DirectoryUser]:
         return [
@@ -113,6 +154,56 @@ class WebClientGateway:
                 raise DeliveryFailed(str(exc.response.get("error"))) from exc
             raise
         return PostedMessage(channel=response["channel"], ts=response["ts"])
+
+    def find_delivered(self, user_id: str, key: str) -> PostedMessage | None:
+        """The DM we already posted for `key`, found by its message metadata."""
+        channel = self.client.conversations_open(users=user_id)["channel"]["id"]
+        history = self.client.conversations_history(
+            channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+        )
+        for found in history.get("messages") or []:
+            metadata = found.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if metadata.get("event_type") == DELIVERY_EVENT and payload.get("key") == key:
+                return PostedMessage(channel=channel, ts=found["ts"])
+        return None
+
+    def deliver_dm(
+        self, user_id: str, message: OutgoingMessage, *, key: str, maybe_sent: bool
+    ) -> PostedMessage:
+        """Post a DM tagged with `key`, never twice.
+
+        Guarantee: a message is re-posted only after Slack's history of that DM shows no message
+        tagged with the key, so a crash or a dropped connection after Slack accepted the post
+        cannot produce a second DM (assuming Slack's history reflects an accepted post, which it
+        does once chat.postMessage has returned on Slack's side).
+        """
+        if maybe_sent:
+            found = self.find_delivered(user_id, key)
+            if found is not None:
+                return found
+        metadata = {"event_type": DELIVERY_EVENT, "event_payload": {"key": key}}
+        for attempt in range(POST_ATTEMPTS):
+            if self.limiter is not None:
+                self.limiter.acquire()
+            try:
+                response = self._poster.chat_postMessage(
+                    channel=user_id, text=message.text, blocks=_blocks(message), metadata=metadata
+                )
+            except SlackApiError as exc:
+                if exc.response.status_code == 200:
+                    raise DeliveryFailed(str(exc.response.get("error"))) from exc
+                raise
+            except UNKNOWN_OUTCOME:
+                if attempt == POST_ATTEMPTS - 1:
+                    raise
+                self._retry_pause(attempt)
+                found = self.find_delivered(user_id, key)
+                if found is not None:
+                    return found
+                continue
+            return PostedMessage(channel=response["channel"], ts=response["ts"])
+        raise AssertionError("unreachable")
 
     def update_message(self, channel: str, ts: str, message: OutgoingMessage) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=_blocks(message))
