@@ -284,6 +284,20 @@ def claim_deliveries(
     return token, [(d, m) for d, m in session.exec(query).all()]
 
 
+def renew_claim(*, session: Session, delivery_id: int, token: str, now: datetime) -> bool:
+    """Refresh a claim just before its send; False when another worker has taken it over."""
+    result = session.execute(
+        update(Delivery)
+        .where(
+            col(Delivery.id) == delivery_id,
+            col(Delivery.claim_token) == token,
+            col(Delivery.status) == DeliveryStatus.SENDING,
+        )
+        .values(claimed_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def finish_delivery(
     *,
     session: Session,

@@ -154,7 +154,8 @@ def deliver_pending(deps: Deps, gateway: SlackGateway, *, round_id: int) -> tupl
                     member=member,
                     token=token,
                 )
-                sent, failed = sent + delivered, failed + (not delivered)
+                if delivered is not None:  # None: another worker took this one over
+                    sent, failed = sent + delivered, failed + (not delivered)
 
     workers = deps.settings.send_workers
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cx-send") as pool:
@@ -171,9 +172,16 @@ def _send_one(
     delivery: Delivery,
     member: Member,
     token: str,
-) -> bool:
-    """Post one claimed DM and record the outcome; True when it was delivered."""
+) -> bool | None:
+    """Post one claimed DM and record the outcome: True delivered, False refused by Slack,
+    None when the claim was lost to another worker before sending."""
     assert delivery.id is not None
+    with session_scope(deps.engine) as session:
+        # A batch can take a while; the stale clock runs from this item's send, not the claim.
+        if not repo.renew_claim(
+            session=session, delivery_id=delivery.id, token=token, now=deps.clock.now()
+        ):
+            return None
     message = pulse_message(_view_for(deps, pulse_round, questions, member), deps.prompts)
     try:
         posted = gateway.deliver_dm(

@@ -193,7 +193,15 @@ class WebClientGateway:
             except SlackApiError as exc:
                 if exc.response.status_code == 200:
                     raise DeliveryFailed(str(exc.response.get("error"))) from exc
-                raise
+                if exc.response.status_code < 500 or attempt == POST_ATTEMPTS - 1:
+                    raise
+                # Server errors outlasted the client's own retries; Slack may or may not have
+                # posted, so look before trying again.
+                self._retry_pause(attempt)
+                found = self.find_delivered(user_id, key)
+                if found is not None:
+                    return found
+                continue
             except UNKNOWN_OUTCOME:
                 if attempt == POST_ATTEMPTS - 1:
                     raise

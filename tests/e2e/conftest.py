@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -74,8 +75,9 @@ def clock() -> ManualClock:
     return ManualClock(TUESDAY_TEN)
 
 
-def make_settings(emulator: SlackEmulator, database_url: str, **extra: Any) -> Settings:
-    values: dict[str, Any] = {
+def sandbox_env(emulator: SlackEmulator, database_url: str) -> dict[str, str]:
+    """The environment variables that point cx-pulse at the emulator and this test's database."""
+    return {
         "SLACK_BOT_TOKEN": TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": emulator.api_url,
@@ -84,10 +86,18 @@ def make_settings(emulator: SlackEmulator, database_url: str, **extra: Any) -> S
         "CX_ADMINS": ADMIN,
         "CX_TIMEZONE": "Europe/London",
         # The emulator has no posting budget unless a test gives it one; don't wait for nothing.
-        "CX_SEND_RATE": 100,
+        "CX_SEND_RATE": "100",
     }
-    values.update(extra)
-    return Settings.model_validate(values)
+
+
+def process_env(emulator: SlackEmulator, database_url: str, **extra: str) -> dict[str, str]:
+    """A child process's environment: ours without any SLACK_/CX_ leftovers, plus the sandbox."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CX_"))}
+    return {**clean, **sandbox_env(emulator, database_url), **extra}
+
+
+def make_settings(emulator: SlackEmulator, database_url: str, **extra: Any) -> Settings:
+    return Settings.model_validate({**sandbox_env(emulator, database_url), **extra})
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -14,7 +13,15 @@ import pytest
 
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.people import wait_for
-from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, SECRET, TOKEN, Org, ephemeral_texts
+from tests.e2e.conftest import (
+    ADMIN,
+    LEADERS_CHANNEL,
+    SECRET,
+    TOKEN,
+    Org,
+    ephemeral_texts,
+    process_env,
+)
 
 
 def free_port() -> int:
@@ -25,17 +32,7 @@ def free_port() -> int:
 
 @pytest.fixture
 def env(database_url: str, emulator: SlackEmulator, org: Org) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CX_"))}
-    environment.update(
-        SLACK_BOT_TOKEN=TOKEN,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=emulator.api_url,
-        DATABASE_URL=database_url,
-        CX_LEADERSHIP_CHANNEL=LEADERS_CHANNEL,
-        CX_ADMINS=ADMIN,
-        PORT=str(free_port()),
-    )
-    return environment
+    return process_env(emulator, database_url, PORT=str(free_port()))
 
 
 def cxpulse(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

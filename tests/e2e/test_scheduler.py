@@ -15,21 +15,12 @@ from bot.db.models import PulseRound
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.people import wait_for
-from tests.e2e.conftest import Org, make_settings
+from tests.e2e.conftest import Org, make_settings, sandbox_env
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, database_url: str) -> None:
-    settings = make_settings(emulator, database_url)
-    for name, value in {
-        "SLACK_BOT_TOKEN": settings.slack_bot_token,
-        "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
-        "SLACK_API_URL": settings.slack_api_url,
-        "DATABASE_URL": settings.database_url,
-        "CX_LEADERSHIP_CHANNEL": settings.leadership_channel,
-        "CX_ADMINS": ",".join(settings.admins),
-        "CX_TIMEZONE": settings.timezone,
-    }.items():
-        monkeypatch.setenv(name, value or "")
+    for name, value in sandbox_env(emulator, database_url).items():
+        monkeypatch.setenv(name, value)
 
 
 def _rounds(database_url: str) -> list[PulseRound]:
