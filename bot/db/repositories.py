@@ -322,18 +322,6 @@ def finish_delivery(
     )
 
 
-def unsent_deliveries(*, session: Session, round_id: int) -> int:
-    query = (
-        select(func.count())
-        .select_from(Delivery)
-        .where(
-            Delivery.round_id == round_id,
-            col(Delivery.status).in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
-        )
-    )
-    return int(session.exec(query).one())
-
-
 def delivery_for(*, session: Session, round_id: int, slack_user_id: str) -> Delivery | None:
     query = (
         select(Delivery)
