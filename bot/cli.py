@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from bot.pseudonym import MissingPseudonymKey
 from bot.settings import Settings
 
 app = typer.Typer(
@@ -32,12 +33,16 @@ def _setup_logging(verbose: bool = False) -> None:
     logging.getLogger("slack_bolt").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
-def _settings() -> Settings:
+def _settings(*, needs_key: bool = True) -> Settings:
     try:
-        return Settings()
+        settings = Settings()
     except ValueError as exc:
         console.print(f"[red]Configuration problem:[/red] {exc}")
         raise typer.Exit(2) from exc
+    if needs_key and settings.pseudonym_key is None:
+        console.print(f"[red]Configuration problem:[/red] {MissingPseudonymKey()}")
+        raise typer.Exit(2)
+    return settings
 
 
 def _require(value: str | None, name: str, why: str) -> str:
@@ -53,9 +58,10 @@ def migrate() -> None:
     from bot.db.engine import make_engine
     from bot.db.migrate import upgrade_to_head
 
-    settings = _settings()
+    settings = _settings(needs_key=False)
     engine = make_engine(settings.database_url)
-    upgrade_to_head(engine)
+    key = settings.pseudonym_key
+    upgrade_to_head(engine, pseudonym_key=key.get_secret_value() if key else None)
     engine.dispose()
     console.print("Database is at the latest schema.")
 

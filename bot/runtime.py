@@ -11,6 +11,7 @@ from bot.db.engine import make_engine, session_scope
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import Question
 from bot.prompts import Prompts, load_prompts
+from bot.pseudonym import MissingPseudonymKey
 from bot.services.context import Deps
 from bot.settings import Settings
 
@@ -36,12 +37,14 @@ def build_deps(
     settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None
 ) -> Deps:
     """Migrate the database, load and check prompts/, mirror the question bank."""
+    if settings.pseudonym_key is None:
+        raise MissingPseudonymKey()
     prompts = load_prompts(settings.prompts_dir)
     check_rotation(len(prompts.bank.rotating_dimensions), settings.questions_per_round)
     # Every sending worker may hold a connection while Bolt's listener threads need theirs too.
     engine = engine or make_engine(
         settings.database_url, pool_size=settings.send_workers + 5, max_overflow=20
     )
-    upgrade_to_head(engine)
+    upgrade_to_head(engine, pseudonym_key=settings.pseudonym_key.get_secret_value())
     sync_question_bank(engine, prompts)
     return Deps(settings=settings, engine=engine, clock=clock or SystemClock(), prompts=prompts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     send_workers: int = Field(default=4, ge=1, le=32, alias="CX_SEND_WORKERS")
     claim_stale_seconds: int = Field(default=120, ge=1, alias="CX_CLAIM_STALE_SECONDS")
     prompts_dir: str | None = Field(default=None, alias="CX_PROMPTS_DIR")
+    # Answers are stored under HMAC(slack user id, key): without the key a dump names nobody.
+    pseudonym_key: SecretStr | None = Field(default=None, min_length=16, alias="CX_PSEUDONYM_KEY")
+    # Raw answers older than this are folded into gated aggregates and deleted; 0 keeps them.
+    retention_days: int = Field(default=0, ge=0, alias="CX_RETENTION_DAYS")
 
     @field_validator("admins", mode="before")
     @classmethod

@@ -17,9 +17,13 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade_to_head(engine: Engine) -> None:
-    """Idempotent: a database already at head is left as it is."""
+def upgrade_to_head(engine: Engine, *, pseudonym_key: str | None = None) -> None:
+    """Idempotent: a database already at head is left as it is.
+
+    `pseudonym_key` is needed only to move answers stored before pseudonyms existed (0004).
+    """
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        config.attributes["pseudonym_key"] = pseudonym_key
         command.upgrade(config, "head")

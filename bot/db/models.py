@@ -1,4 +1,4 @@
-"""The tables. Scores live only in `answer`, tied to a delivery, never to a log line."""
+"""The tables. Scores live only in `answer`, under a pseudonym, never in a log line."""
 
 from __future__ import annotations
 
@@ -94,15 +94,23 @@ class Delivery(SQLModel, table=True):
 
 
 class Answer(SQLModel, table=True):
-    """A score (1-5) for one question of one delivery; a second click changes it in place."""
+    """A score (1-5) for one question of one round; a second click changes it in place.
+
+    The respondent is a keyed pseudonym (HMAC of the Slack user ID with CX_PSEUDONYM_KEY) and
+    there is no link to the delivery, so a dump of the database alone does not say who answered
+    what. Team and leader flag are copied from the delivery, frozen at send time.
+    """
 
     __table_args__ = (
-        UniqueConstraint("delivery_id", "question_id", name="uq_answer_delivery_question"),
+        UniqueConstraint("round_id", "respondent", "question_id", name="uq_answer_respondent"),
         CheckConstraint("score BETWEEN 1 AND 5", name="ck_answer_score_range"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    round_id: int = Field(foreign_key="pulse_round.id", index=True)
+    respondent: str = Field(max_length=64, index=True)
+    team: str | None = Field(default=None, max_length=120)
+    is_leader: bool = Field(default=False)
     question_id: str = Field(foreign_key="question.id", max_length=80, index=True)
     score: int
     comment: str | None = Field(default=None, max_length=3000)

@@ -332,16 +332,14 @@ def delivery_for(*, session: Session, round_id: int, slack_user_id: str) -> Deli
 
 
 def delivery_counts(*, session: Session, round_id: int) -> tuple[int, int]:
-    """(sent, responded): deliveries that reached people, and those with at least one answer."""
+    """(sent, responded): deliveries that reached people, and people with at least one answer."""
     sent = session.exec(
         select(func.count())
         .select_from(Delivery)
         .where(Delivery.round_id == round_id, Delivery.status == DeliveryStatus.SENT)
     ).one()
     responded = session.exec(
-        select(func.count(func.distinct(Answer.delivery_id)))
-        .join(Delivery, col(Delivery.id) == col(Answer.delivery_id))
-        .where(Delivery.round_id == round_id)
+        select(func.count(func.distinct(Answer.respondent))).where(Answer.round_id == round_id)
     ).one()
     return int(sent), int(responded)
 
@@ -349,10 +347,20 @@ def delivery_counts(*, session: Session, round_id: int) -> tuple[int, int]:
 # --- answers -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class Respondent:
+    """Who answers, as the answer table knows them: a pseudonym plus team and leader flag."""
+
+    round_id: int
+    pseudonym: str
+    team: str | None
+    is_leader: bool
+
+
 def upsert_answer(
     *,
     session: Session,
-    delivery_id: int,
+    respondent: Respondent,
     question_id: str,
     score: int,
     clicked_at: datetime,
@@ -366,7 +374,10 @@ def upsert_answer(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(Answer).values(
-        delivery_id=delivery_id,
+        round_id=respondent.round_id,
+        respondent=respondent.pseudonym,
+        team=respondent.team,
+        is_leader=respondent.is_leader,
         question_id=question_id,
         score=score,
         created_at=now,
@@ -375,24 +386,35 @@ def upsert_answer(
     )
     stored = col(Answer.clicked_at)
     statement = statement.on_conflict_do_update(
-        index_elements=["delivery_id", "question_id"],
+        index_elements=["round_id", "respondent", "question_id"],
         set_={"score": score, "updated_at": now, "clicked_at": clicked_at},
         where=stored.is_(None) | (stored <= statement.excluded.clicked_at),
     )
     session.execute(statement)
 
 
-def answers_for_delivery(*, session: Session, delivery_id: int) -> list[Answer]:
-    return list(session.exec(select(Answer).where(Answer.delivery_id == delivery_id)).all())
+def answers_of(*, session: Session, round_id: int, respondent: str) -> list[Answer]:
+    query = select(Answer).where(Answer.round_id == round_id, Answer.respondent == respondent)
+    return list(session.exec(query).all())
 
 
 def set_comment(
-    *, session: Session, delivery_id: int, question_id: str, comment: str, now: datetime
+    *,
+    session: Session,
+    round_id: int,
+    respondent: str,
+    question_id: str,
+    comment: str,
+    now: datetime,
 ) -> bool:
     """Attach a comment to an existing answer; False when that statement is not answered yet."""
     result = session.execute(
         update(Answer)
-        .where(col(Answer.delivery_id) == delivery_id, col(Answer.question_id) == question_id)
+        .where(
+            col(Answer.round_id) == round_id,
+            col(Answer.respondent) == respondent,
+            col(Answer.question_id) == question_id,
+        )
         .values(comment=comment, updated_at=now)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -400,12 +422,12 @@ def set_comment(
 
 @dataclass(frozen=True, slots=True)
 class AnswerRow:
-    """One answer with what analytics needs; `respondent` is the delivery's member id."""
+    """One answer with what analytics needs; `respondent` is the pseudonym."""
 
     round_id: int
     question_id: str
     dimension: str
-    respondent: int
+    respondent: str
     team: str | None
     is_leader: bool
     score: int
@@ -417,17 +439,16 @@ def answer_rows(*, session: Session, round_ids: Sequence[int]) -> list[AnswerRow
         return []
     query = (
         sa_select(
-            col(Delivery.round_id),
+            col(Answer.round_id),
             col(Answer.question_id),
             col(Question.dimension),
-            col(Delivery.member_id),
-            col(Delivery.team),
-            col(Delivery.is_leader),
+            col(Answer.respondent),
+            col(Answer.team),
+            col(Answer.is_leader),
             col(Answer.score),
             col(Answer.comment),
         )
-        .join(Delivery, col(Delivery.id) == col(Answer.delivery_id))
         .join(Question, col(Question.id) == col(Answer.question_id))
-        .where(col(Delivery.round_id).in_(round_ids))
+        .where(col(Answer.round_id).in_(round_ids))
     )
     return [AnswerRow(*row) for row in session.execute(query).all()]

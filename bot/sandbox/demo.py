@@ -77,6 +77,7 @@ def sandbox_settings(emulator: SlackEmulator, database: Path) -> Settings:
             "CX_ADMINS": ADMIN_ID,
             "CX_TIMEZONE": "Europe/London",
             "CX_SEND_RATE": 50,  # the sandbox has no posting budget to respect
+            "CX_PSEUDONYM_KEY": "cx-pulse-demo-pseudonym-key",
         }
     )
 

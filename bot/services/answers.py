@@ -40,10 +40,25 @@ def _open_delivery(
     return pulse_round, delivery
 
 
-def _state(deps: Deps, session: Session, pulse_round: PulseRound, delivery: Delivery) -> PulseState:
+def _respondent(
+    deps: Deps, pulse_round: PulseRound, delivery: Delivery, slack_user_id: str
+) -> repo.Respondent:
     assert pulse_round.id is not None
-    assert delivery.id is not None
-    answers = repo.answers_for_delivery(session=session, delivery_id=delivery.id)
+    return repo.Respondent(
+        round_id=pulse_round.id,
+        pseudonym=deps.respondent(slack_user_id),
+        team=delivery.team,
+        is_leader=delivery.is_leader,
+    )
+
+
+def _state(
+    deps: Deps, session: Session, pulse_round: PulseRound, delivery: Delivery, slack_user_id: str
+) -> PulseState:
+    assert pulse_round.id is not None
+    answers = repo.answers_of(
+        session=session, round_id=pulse_round.id, respondent=deps.respondent(slack_user_id)
+    )
     member = repo.get_member_by_id(session=session, member_id=delivery.member_id)
     view = PulseView(
         round_id=pulse_round.id,
@@ -82,16 +97,15 @@ def record_answer(
             deps, session, round_id=round_id, slack_user_id=slack_user_id
         )
         _check_question(session, round_id, question_id)
-        assert delivery.id is not None
         repo.upsert_answer(
             session=session,
-            delivery_id=delivery.id,
+            respondent=_respondent(deps, pulse_round, delivery, slack_user_id),
             question_id=question_id,
             score=score,
             clicked_at=clicked_at or deps.clock.now(),
             now=deps.clock.now(),
         )
-        return _state(deps, session, pulse_round, delivery)
+        return _state(deps, session, pulse_round, delivery, slack_user_id)
 
 
 def pulse_state(deps: Deps, *, slack_user_id: str, round_id: int) -> PulseState:
@@ -99,7 +113,7 @@ def pulse_state(deps: Deps, *, slack_user_id: str, round_id: int) -> PulseState:
         pulse_round, delivery = _open_delivery(
             deps, session, round_id=round_id, slack_user_id=slack_user_id
         )
-        return _state(deps, session, pulse_round, delivery)
+        return _state(deps, session, pulse_round, delivery, slack_user_id)
 
 
 class CommentProblem(Exception):
@@ -129,13 +143,13 @@ def record_comment(
             deps, session, round_id=round_id, slack_user_id=slack_user_id
         )
         _check_question(session, round_id, question_id)
-        assert delivery.id is not None
         if not repo.set_comment(
             session=session,
-            delivery_id=delivery.id,
+            round_id=round_id,
+            respondent=deps.respondent(slack_user_id),
             question_id=question_id,
             comment=comment,
             now=deps.clock.now(),
         ):
             raise CommentProblem("comment_modal.error_answer_first")
-        return _state(deps, session, pulse_round, delivery)
+        return _state(deps, session, pulse_round, delivery, slack_user_id)

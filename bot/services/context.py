@@ -8,6 +8,7 @@ from sqlalchemy import Engine
 
 from bot.clock import Clock
 from bot.prompts import Prompts
+from bot.pseudonym import MissingPseudonymKey, pseudonym
 from bot.settings import Settings
 
 
@@ -17,3 +18,10 @@ class Deps:
     engine: Engine
     clock: Clock
     prompts: Prompts
+
+    def respondent(self, slack_user_id: str) -> str:
+        """The pseudonym answers are stored under for this person."""
+        key = self.settings.pseudonym_key
+        if key is None:
+            raise MissingPseudonymKey()
+        return pseudonym(key.get_secret_value().encode(), slack_user_id)

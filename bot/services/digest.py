@@ -102,8 +102,8 @@ class Digest:
 class _Cell:
     """Answers of one round on one dimension, one score per respondent (their mean, if several)."""
 
-    scores_by_person: dict[int, list[int]]
-    team_of: dict[int, str | None]
+    scores_by_person: dict[str, list[int]]
+    team_of: dict[str, str | None]
 
     def scores(self, team: str | None = None, *, any_team: bool = True) -> list[int]:
         return [
@@ -206,7 +206,7 @@ def _readings(
     return readings
 
 
-def _round_people(rows: Iterable[repo.AnswerRow], round_id: int | None) -> dict[int, str | None]:
+def _round_people(rows: Iterable[repo.AnswerRow], round_id: int | None) -> dict[str, str | None]:
     """Who answered anything in a round, with their team at the time."""
     return {row.respondent: row.team for row in rows if row.round_id == round_id}
 

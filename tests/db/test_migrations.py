@@ -1,13 +1,16 @@
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 import bot.db.models  # noqa: F401  (registers the tables)
 from bot.db.engine import make_engine
-from bot.db.migrate import upgrade_to_head
+from bot.db.migrate import alembic_config, upgrade_to_head
+from bot.pseudonym import pseudonym
 
 
 def test_migrations_build_exactly_the_models_and_are_idempotent(database_url: str) -> None:
@@ -20,3 +23,70 @@ def test_migrations_build_exactly_the_models_and_are_idempotent(database_url: st
         tables = set(inspect(connection).get_table_names())
     assert {"member", "question", "pulse_round", "round_question", "delivery", "answer"} <= tables
     engine.dispose()
+
+
+def _upgrade_to(engine: Engine, revision: str, *, pseudonym_key: str | None = None) -> None:
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        config.attributes["pseudonym_key"] = pseudonym_key
+        command.upgrade(config, revision)
+
+
+def _answers_before_pseudonyms(engine: Engine) -> None:
+    """One answer as revision 0003 stored it: tied to a delivery, and so to a member."""
+    statements = [
+        "INSERT INTO member (id, slack_user_id, team, is_leader, active, opted_out, updated_at)"
+        " VALUES (1, 'U0ALICE', 'Support', false, true, false, :now)",
+        "INSERT INTO question (id, dimension, text, source, is_outcome, active)"
+        " VALUES ('q.one', 'empowerment', 'I can fix it', 'seed.md', false, true)",
+        "INSERT INTO pulse_round (id, kind, schedule_key, period, sequence, opened_at, closes_at)"
+        " VALUES (1, 'scheduled', '2026-W47', '2026-W47', 1, :now, :now)",
+        "INSERT INTO delivery (id, round_id, member_id, team, is_leader, status, attempts)"
+        " VALUES (1, 1, 1, 'Support', true, 'sent', 1)",
+        "INSERT INTO answer (id, delivery_id, question_id, score, comment, created_at, updated_at)"
+        " VALUES (1, 1, 'q.one', 4, 'more time please', :now, :now)",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), {"now": "2026-11-17 10:00:00"})
+
+
+def test_existing_answers_move_to_pseudonyms_and_lose_their_link_to_people(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    _upgrade_to(engine, "0003")
+    _answers_before_pseudonyms(engine)
+    upgrade_to_head(engine, pseudonym_key="a-key-of-sixteen-chars")
+    with engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("answer")}
+        row = connection.execute(
+            text("SELECT round_id, respondent, team, is_leader, score, comment FROM answer")
+        ).one()
+    engine.dispose()
+    assert not columns & {"delivery_id", "member_id", "slack_user_id"}
+    assert tuple(row) == (
+        1,
+        pseudonym(b"a-key-of-sixteen-chars", "U0ALICE"),
+        "Support",
+        True,
+        4,
+        "more time please",
+    )
+
+
+def test_moving_existing_answers_without_the_key_stops_and_changes_nothing(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    _upgrade_to(engine, "0003")
+    _answers_before_pseudonyms(engine)
+    with pytest.raises(RuntimeError, match="CX_PSEUDONYM_KEY"):
+        upgrade_to_head(engine)
+    with engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        kept = connection.execute(text("SELECT delivery_id, score FROM answer")).one()
+    engine.dispose()
+    assert version == "0003"
+    assert tuple(kept) == (1, 4)

@@ -21,6 +21,7 @@ from bot.settings import Settings
 
 TOKEN = "xoxb-test-token"
 SECRET = "test-signing-secret"
+PSEUDONYM_KEY = "test-pseudonym-key-0123456789"
 LEADERS_CHANNEL = "C0LEADERS"
 ADMIN = "UADMIN"
 TUESDAY_TEN = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -87,6 +88,7 @@ def sandbox_env(emulator: SlackEmulator, database_url: str) -> dict[str, str]:
         "CX_TIMEZONE": "Europe/London",
         # The emulator has no posting budget unless a test gives it one; don't wait for nothing.
         "CX_SEND_RATE": "100",
+        "CX_PSEUDONYM_KEY": PSEUDONYM_KEY,
     }
 
 

@@ -108,3 +108,11 @@ def test_configuration_problems_are_explained(env: dict[str, str]) -> None:
     assert result.returncode == 2
     assert "SLACK_SIGNING_SECRET is not set" in result.stdout
     assert cxpulse(env, "digest").returncode == 2
+    env.pop("CX_PSEUDONYM_KEY")
+    result = cxpulse(env, "digest", "--print")
+    assert result.returncode == 2
+    assert "CX_PSEUDONYM_KEY is not set" in result.stdout
+    env["CX_PSEUDONYM_KEY"] = "too-short"
+    result = cxpulse(env, "digest", "--print")
+    assert result.returncode == 2
+    assert "CX_PSEUDONYM_KEY" in result.stdout

@@ -8,12 +8,13 @@ import time
 import pytest
 
 from bot.db.models import RoundKind
+from bot.pseudonym import pseudonym
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
 from bot.sandbox.people import click_score, latest_dm, question_ids, wait_for
 from bot.services.context import Deps
 from bot.services.rounds import send_round
-from tests.e2e.conftest import ADMIN, Org, answers, ephemeral_texts, member
+from tests.e2e.conftest import ADMIN, PSEUDONYM_KEY, Org, answers, ephemeral_texts, member
 
 
 def test_forged_signature_is_rejected_and_writes_nothing(
@@ -176,3 +177,18 @@ def test_logs_never_carry_scores_or_secrets(
     assert f"|{question}|4" not in logged
     assert "xoxb-test-token" not in logged
     assert "test-signing-secret" not in logged
+
+
+def test_answers_name_a_keyed_pseudonym_not_the_person(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+) -> None:
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
+    user = org.teams["alpha"][1]
+    question = question_ids(latest_dm(emulator, user))[0]
+    assert click_score(emulator, user, question, 4).status == 200
+    stored = wait_for(lambda: answers(deps))[0]
+    assert stored.respondent == pseudonym(PSEUDONYM_KEY.encode(), user)
+    assert stored.respondent != pseudonym(b"some-other-key-000000", user)
+    # Nothing in the row points at the person or at their delivery.
+    assert user not in json.dumps(stored.model_dump(mode="json"))
+    assert not {"delivery_id", "member_id"} & set(stored.model_dump())
