@@ -211,6 +211,24 @@ def digest(
 
 
 @app.command()
+def purge() -> None:
+    """Apply CX_RETENTION_DAYS now: fold old raw answers into gated aggregates, delete them."""
+    from bot.runtime import build_deps
+    from bot.services.privacy import purge_old_answers
+
+    settings = _settings()
+    if settings.retention_days == 0:
+        console.print("CX_RETENTION_DAYS is 0 (keep everything): nothing to purge.")
+        return
+    deps = build_deps(settings)
+    report = purge_old_answers(deps)
+    console.print(
+        f"Purged {report.answers} answers from {report.rounds} round(s) closed more than "
+        f"{settings.retention_days} days ago; kept {report.aggregates} gated aggregates."
+    )
+
+
+@app.command()
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed for the synthetic organisation.")] = 7,
     database: Annotated[

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.db.models import RoundKind
 from bot.runtime import build_deps
+from bot.services.privacy import purge_old_answers
 from bot.services.publishing import post_due_digest
 from bot.services.rounds import send_round
 from bot.settings import Settings
@@ -24,5 +25,13 @@ def scheduled_digest() -> None:
     deps = build_deps(settings)
     try:
         post_due_digest(deps, make_gateway(settings))
+    finally:
+        deps.engine.dispose()
+
+
+def scheduled_purge() -> None:
+    deps = build_deps(Settings())
+    try:
+        purge_old_answers(deps)
     finally:
         deps.engine.dispose()

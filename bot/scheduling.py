@@ -17,6 +17,7 @@ from bot.settings import Settings
 
 PULSE_JOB_ID = "cx-pulse-round"
 DIGEST_JOB_ID = "cx-digest"
+PURGE_JOB_ID = "cx-retention-purge"
 JOB_TABLE = "apscheduler_jobs"
 
 
@@ -61,6 +62,11 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
     wanted = {
         PULSE_JOB_ID: ("bot.jobs:scheduled_pulse", pulse_trigger(settings)),
         DIGEST_JOB_ID: ("bot.jobs:scheduled_digest", digest_trigger(settings)),
+        # Daily at a quiet hour; it does nothing unless CX_RETENTION_DAYS is set.
+        PURGE_JOB_ID: (
+            "bot.jobs:scheduled_purge",
+            CronTrigger(hour=3, minute=30, timezone=settings.zone),
+        ),
     }
     for job_id, (func, trigger) in wanted.items():
         job = scheduler.get_job(job_id)

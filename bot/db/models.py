@@ -61,6 +61,8 @@ class PulseRound(SQLModel, table=True):
     opened_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     digest_posted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Set once the raw answers were folded into answer_aggregate and deleted (CX_RETENTION_DAYS).
+    answers_purged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class RoundQuestion(SQLModel, table=True):
@@ -118,3 +120,39 @@ class Answer(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     # When the person clicked (Slack's action_ts): out-of-order processing keeps the last click.
     clicked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class ForgottenMember(SQLModel, table=True):
+    """Someone who ran `/cx forget-me`: only a pseudonym, so directory refreshes don't re-enrol."""
+
+    __tablename__ = "forgotten_member"
+
+    pseudonym: str = Field(primary_key=True, max_length=64)
+    forgotten_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class AnswerAggregate(SQLModel, table=True):
+    """Counts of each score for one question, round and group, kept after raw answers are purged.
+
+    Written only for groups that pass the anonymity gate (complements included), so what
+    survives the purge can be shown as it is.
+    """
+
+    __tablename__ = "answer_aggregate"
+    __table_args__ = (
+        UniqueConstraint(
+            "round_id", "question_id", "group_kind", "group_name", name="uq_answer_aggregate"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="pulse_round.id", index=True)
+    question_id: str = Field(foreign_key="question.id", max_length=80)
+    group_kind: str = Field(max_length=16)
+    group_name: str = Field(default="", max_length=120)
+    respondents: int
+    score_1: int
+    score_2: int
+    score_3: int
+    score_4: int
+    score_5: int

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
@@ -16,8 +16,10 @@ from sqlmodel import Session, col, select
 
 from bot.db.models import (
     Answer,
+    AnswerAggregate,
     Delivery,
     DeliveryStatus,
+    ForgottenMember,
     Member,
     PulseRound,
     Question,
@@ -452,3 +454,80 @@ def answer_rows(*, session: Session, round_ids: Sequence[int]) -> list[AnswerRow
         .where(col(Answer.round_id).in_(round_ids))
     )
     return [AnswerRow(*row) for row in session.execute(query).all()]
+
+
+# --- privacy: forget-me and retention ------------------------------------------------------
+
+
+def forget(*, session: Session, member: Member | None, pseudonym: str, now: datetime) -> int:
+    """Delete a person's answers (comments with them), deliveries and member row; leave only a
+    pseudonym tombstone so the next directory refresh does not enrol them again.
+
+    Returns how many answers were deleted.
+    """
+    deleted = session.execute(delete(Answer).where(col(Answer.respondent) == pseudonym))
+    if member is not None and member.id is not None:
+        session.execute(delete(Delivery).where(col(Delivery.member_id) == member.id))
+        session.delete(member)
+    if session.get(ForgottenMember, pseudonym) is None:
+        session.add(ForgottenMember(pseudonym=pseudonym, forgotten_at=now))
+    session.flush()
+    return int(deleted.rowcount)  # type: ignore[attr-defined]
+
+
+def forgotten_pseudonyms(*, session: Session) -> set[str]:
+    return set(session.exec(select(ForgottenMember.pseudonym)).all())
+
+
+def unforget(*, session: Session, pseudonym: str) -> None:
+    session.execute(delete(ForgottenMember).where(col(ForgottenMember.pseudonym) == pseudonym))
+
+
+def rounds_to_purge(*, session: Session, closed_before: datetime) -> list[PulseRound]:
+    query = select(PulseRound).where(
+        col(PulseRound.closes_at) < closed_before, col(PulseRound.answers_purged_at).is_(None)
+    )
+    return list(session.exec(query.order_by(col(PulseRound.sequence))).all())
+
+
+@dataclass(frozen=True, slots=True)
+class RawAnswer:
+    question_id: str
+    respondent: str
+    team: str | None
+    is_leader: bool
+    score: int
+
+
+def raw_answers(*, session: Session, round_id: int) -> list[RawAnswer]:
+    query = sa_select(
+        col(Answer.question_id),
+        col(Answer.respondent),
+        col(Answer.team),
+        col(Answer.is_leader),
+        col(Answer.score),
+    ).where(col(Answer.round_id) == round_id)
+    return [RawAnswer(*row) for row in session.execute(query).all()]
+
+
+def replace_answers_with_aggregates(
+    *,
+    session: Session,
+    pulse_round: PulseRound,
+    aggregates: Iterable[AnswerAggregate],
+    now: datetime,
+) -> int:
+    """In one transaction: store the aggregates, delete the round's raw answers, mark it purged."""
+    session.add_all(list(aggregates))
+    deleted = session.execute(delete(Answer).where(col(Answer.round_id) == pulse_round.id))
+    pulse_round.answers_purged_at = now
+    session.add(pulse_round)
+    session.flush()
+    return int(deleted.rowcount)  # type: ignore[attr-defined]
+
+
+def aggregates_for(*, session: Session, round_ids: Sequence[int]) -> list[AnswerAggregate]:
+    if not round_ids:
+        return []
+    query = select(AnswerAggregate).where(col(AnswerAggregate.round_id).in_(round_ids))
+    return list(session.exec(query).all())

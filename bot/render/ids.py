@@ -10,6 +10,8 @@ class ActionId(StrEnum):
     OPEN_COMMENT = "open_comment"
     COMMENT_QUESTION = "comment_question"
     COMMENT_TEXT = "comment_text"
+    FORGET_ME_CONFIRM = "forget_me_confirm"
+    FORGET_ME_CANCEL = "forget_me_cancel"
 
 
 class BlockId(StrEnum):
@@ -17,6 +19,7 @@ class BlockId(StrEnum):
     COMMENT_ACTIONS = "comment_actions"
     COMMENT_QUESTION = "comment_question_block"
     COMMENT_TEXT = "comment_text_block"
+    FORGET_ME = "forget_me"
 
 
 class CallbackId(StrEnum):

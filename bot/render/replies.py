@@ -2,16 +2,57 @@
 
 from __future__ import annotations
 
-from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
 
 from bot.prompts import Prompts
 from bot.render.digest import change_text, pct
+from bot.render.ids import ActionId, BlockId
 from bot.services.digest import Digest
 from bot.services.ports import OutgoingMessage
 
 
 def text_reply(text: str) -> OutgoingMessage:
     return OutgoingMessage(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])
+
+
+def forget_me_question(prompts: Prompts) -> OutgoingMessage:
+    """Ask before deleting: a danger button behind Slack's own confirmation dialog."""
+    copy = prompts.copy
+    confirm = ButtonElement(
+        action_id=ActionId.FORGET_ME_CONFIRM,
+        text=copy.t("commands.forget_me_confirm_button"),
+        value="confirm",
+        style="danger",
+        confirm=ConfirmObject(
+            title=PlainTextObject(text=copy.t("commands.forget_me_dialog_title")),
+            text=PlainTextObject(text=copy.t("commands.forget_me_dialog_text")),
+            confirm=PlainTextObject(text=copy.t("commands.forget_me_dialog_confirm")),
+            deny=PlainTextObject(text=copy.t("commands.forget_me_dialog_deny")),
+            style="danger",
+        ),
+    )
+    cancel = ButtonElement(
+        action_id=ActionId.FORGET_ME_CANCEL,
+        text=copy.t("commands.forget_me_cancel_button"),
+        value="cancel",
+    )
+    text = copy.t("commands.forget_me_ask")
+    return OutgoingMessage(
+        text=text,
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=text)),
+            ActionsBlock(block_id=BlockId.FORGET_ME, elements=[confirm, cancel]),
+        ],
+    )
 
 
 def help_message(prompts: Prompts, min_group: int) -> OutgoingMessage:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from sqlmodel import Session
@@ -34,9 +34,17 @@ def refresh_directory(
     gateway: SlackGateway,
     leadership_channel: str | None,
     now: datetime,
+    forgotten: Callable[[str], bool],
 ) -> int:
-    """Mirror the workspace into `member`; returns how many people are in the directory."""
-    users = [user for user in gateway.list_users() if is_participant(user)]
+    """Mirror the workspace into `member`; returns how many people are in the directory.
+
+    People who asked to be forgotten (`forgotten(user_id)` is true) are left out entirely.
+    """
+    users = [
+        user
+        for user in gateway.list_users()
+        if is_participant(user) and not forgotten(user.user_id)
+    ]
     teams = team_by_user(gateway.list_usergroups())
     leaders = set(gateway.channel_members(leadership_channel)) if leadership_channel else set()
     entries = [

@@ -9,6 +9,9 @@ from bot.services.context import Deps
 
 def set_participation(deps: Deps, *, slack_user_id: str, opted_out: bool) -> None:
     with session_scope(deps.engine) as session:
+        if not opted_out:
+            # Opting back in after `/cx forget-me` lifts the tombstone too.
+            repo.unforget(session=session, pseudonym=deps.respondent(slack_user_id))
         repo.set_opted_out(
             session=session, slack_user_id=slack_user_id, opted_out=opted_out, now=deps.clock.now()
         )

@@ -80,11 +80,13 @@ def send_round(deps: Deps, gateway: SlackGateway, *, kind: RoundKind) -> RoundRe
     if not already:
         # Directory calls happen outside the round's transaction so no lock is held during them.
         with session_scope(deps.engine) as session:
+            tombstones = repo.forgotten_pseudonyms(session=session)
             refresh_directory(
                 session=session,
                 gateway=gateway,
                 leadership_channel=deps.settings.leadership_channel,
                 now=now,
+                forgotten=lambda user_id: deps.respondent(user_id) in tombstones,
             )
     with session_scope(deps.engine) as session:
         pulse_round, created = _open_round(deps, session, kind=kind, now=now)

@@ -1,4 +1,4 @@
-"""Button clicks in the pulse DM: record an answer, or open the anonymous-comment modal."""
+"""Button clicks: answers and the comment modal in the pulse DM, and `/cx forget-me`'s answer."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
 from bot.render.comment_modal import comment_modal
@@ -14,6 +15,7 @@ from bot.render.pulse import pulse_message
 from bot.services.answers import pulse_state, record_answer
 from bot.services.context import Deps
 from bot.services.ports import SlackGateway
+from bot.services.privacy import forget_member
 from bot.slack.errors import politely
 from bot.slack.parsing import parse_action_ts, parse_answer_value, parse_round_id, user_id_of
 
@@ -59,6 +61,25 @@ def handle_comment_button(
     )
 
 
+def handle_forget_me_confirm(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps: Deps = context["deps"]
+    report = forget_member(deps, slack_user_id=user_id_of(body))
+    text = deps.prompts.copy.t("commands.forget_me_done", answers=report.answers)
+    respond(text=text, replace_original=True, response_type="ephemeral")
+
+
+def handle_forget_me_cancel(ack: Ack, respond: Respond, context: BoltContext) -> None:
+    ack()
+    deps: Deps = context["deps"]
+    text = deps.prompts.copy.t("commands.forget_me_cancelled")
+    respond(text=text, replace_original=True, response_type="ephemeral")
+
+
 def register(app: App) -> None:
     app.action(ANSWER_ACTION)(politely(handle_answer_button))
     app.action(ActionId.OPEN_COMMENT.value)(politely(handle_comment_button))
+    app.action(ActionId.FORGET_ME_CONFIRM.value)(politely(handle_forget_me_confirm))
+    app.action(ActionId.FORGET_ME_CANCEL.value)(politely(handle_forget_me_cancel))

@@ -11,7 +11,7 @@ from slack_bolt.context.respond import Respond
 from bot.db.models import RoundKind
 from bot.errors import NoLeadershipChannel, NotAllowed, UnknownCommand, UnknownDimension
 from bot.render.digest import digest_message
-from bot.render.replies import help_message, score_message, text_reply
+from bot.render.replies import forget_me_question, help_message, score_message, text_reply
 from bot.services.context import Deps
 from bot.services.digest import build_digest
 from bot.services.members import set_participation
@@ -82,6 +82,11 @@ def _participation(opted_out: bool) -> Callable[[Request], None]:
     return run
 
 
+def _forget_me(request: Request) -> None:
+    # Nothing is deleted here: the reply asks, and the button's handler does the deleting.
+    _reply(request, forget_me_question(request.deps.prompts))
+
+
 @dataclass(frozen=True, slots=True)
 class SubCommand:
     audience: Audience
@@ -93,6 +98,7 @@ SUBCOMMANDS: dict[str, SubCommand] = {
     "score": SubCommand(Audience.EVERYONE, _score),
     "optout": SubCommand(Audience.EVERYONE, _participation(opted_out=True)),
     "optin": SubCommand(Audience.EVERYONE, _participation(opted_out=False)),
+    "forget-me": SubCommand(Audience.EVERYONE, _forget_me),
     "digest": SubCommand(Audience.LEADERS, _digest),
     "pulse": SubCommand(Audience.ADMINS, _pulse),
 }
