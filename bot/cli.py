@@ -140,7 +140,9 @@ def socket() -> None:
 @app.command()
 def scheduler() -> None:
     """Run only the scheduler (the Procfile's worker)."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
+    import threading
+
+    from apscheduler.schedulers.background import BackgroundScheduler
 
     from bot import scheduling
     from bot.runtime import build_deps
@@ -148,13 +150,21 @@ def scheduler() -> None:
     _setup_logging()
     settings = _settings()
     build_deps(settings).engine.dispose()  # migrate and check prompts before the first run
-    blocking = BlockingScheduler()
-    signal.signal(signal.SIGTERM, lambda *_: blocking.shutdown(wait=False))
+    # Not BlockingScheduler: its start() never returns, and jobs are installed on a started,
+    # paused scheduler (so the stored jobs are loaded first); the main thread waits instead.
+    background = BackgroundScheduler()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    scheduling.start(background, settings)
     console.print(
         f"cx-pulse scheduler: pulses {settings.pulse_schedule}, "
         f"digest {settings.digest_schedule} ({settings.timezone})"
     )
-    scheduling.start(blocking, settings)
+    stop.wait()
+    # Let a job under way finish: a pulse round stopped mid-way is resumed by the next run,
+    # but finishing is kinder to Slack's rate limits.
+    background.shutdown(wait=True)
 
 
 @pulse_app.command("send")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,7 +20,8 @@ from bot.db.models import PulseRound
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.people import wait_for
-from tests.e2e.conftest import Org, make_settings, sandbox_env
+from bot.settings import Settings
+from tests.e2e.conftest import Org, make_settings, process_env, sandbox_env
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, database_url: str) -> None:
@@ -75,3 +81,79 @@ def test_restart_keeps_jobs_and_runs_a_missed_pulse_exactly_once(
     scheduled_pulse()
     assert len(_rounds(database_url)) == 1
     assert len(emulator.calls("chat.postMessage")) == len(org.participants)
+
+
+def _pulse_due_an_hour_ago(settings: Settings) -> None:
+    """Store the jobs, then mark the pulse as missed, as after an outage of every scheduler."""
+    paused = BackgroundScheduler()
+    scheduling.configure(paused, settings)
+    paused.start(paused=True)
+    scheduling.install_jobs(paused, settings)
+    paused.shutdown(wait=True)
+    store = SQLAlchemyJobStore(url=settings.database_url, tablename=scheduling.JOB_TABLE)
+    store.start(BackgroundScheduler(), "default")
+    job = store.lookup_job(scheduling.PULSE_JOB_ID)
+    job.next_run_time = datetime.now(UTC) - timedelta(hours=1)
+    store.update_job(job)
+    store.shutdown()
+
+
+def test_two_schedulers_on_one_database_send_the_round_once(
+    database_url: str, emulator: SlackEmulator, org: Org
+) -> None:
+    crowd = [f"UMANY{i:04d}" for i in range(200)]
+    for user_id in crowd:
+        emulator.add_user(user_id, user_id.lower())
+    everyone = crowd + org.participants
+    settings = make_settings(emulator, database_url)
+    build_deps(settings).engine.dispose()
+    _pulse_due_an_hour_ago(settings)
+
+    # Both start at once and both find the missed run. APScheduler's shared store usually lets
+    # only one of them take it; the test below covers the race where both do.
+    env = process_env(emulator, database_url, CX_SEND_RATE="40")
+    schedulers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "scheduler"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        wait_for(lambda: len(emulator.calls("chat.postMessage")) >= len(everyone), timeout=20)
+        time.sleep(1.0)  # room for any second, wrong, DM to show up
+    finally:
+        for process in schedulers:
+            process.send_signal(signal.SIGTERM)
+        logs = [process.communicate(timeout=30)[1] for process in schedulers]
+    assert any("pulse round" in log for log in logs), logs
+    assert all(process.returncode == 0 for process in schedulers), logs
+    assert len(_rounds(database_url)) == 1
+    counts = Counter(len(emulator.messages(emulator.dm_channel(u))) for u in everyone)
+    assert counts == Counter({1: len(everyone)})
+
+
+def test_the_pulse_job_run_three_times_at_once_still_sends_one_round(
+    database_url: str, emulator: SlackEmulator, org: Org
+) -> None:
+    crowd = [f"URACE{i:04d}" for i in range(200)]
+    for user_id in crowd:
+        emulator.add_user(user_id, user_id.lower())
+    everyone = crowd + org.participants
+    build_deps(make_settings(emulator, database_url)).engine.dispose()
+    env = process_env(emulator, database_url, CX_SEND_RATE="40")
+    code = "from bot.jobs import scheduled_pulse; scheduled_pulse()"
+    jobs = [
+        subprocess.Popen(  # noqa: S603
+            [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        for _ in range(3)
+    ]
+    errors = [job.communicate(timeout=120)[1].decode() for job in jobs]
+    assert [job.returncode for job in jobs] == [0, 0, 0], errors
+    assert len(_rounds(database_url)) == 1
+    counts = Counter(len(emulator.messages(emulator.dm_channel(u))) for u in everyone)
+    assert counts == Counter({1: len(everyone)})

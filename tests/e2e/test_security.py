@@ -192,3 +192,42 @@ def test_answers_name_a_keyed_pseudonym_not_the_person(
     # Nothing in the row points at the person or at their delivery.
     assert user not in json.dumps(stored.model_dump(mode="json"))
     assert not {"delivery_id", "member_id"} & set(stored.model_dump())
+
+
+ROLE_USERS = {"member": ("beta", 3), "leader": ("alpha", 0)}
+COMMAND_AUDIENCE = {
+    "help": "everyone",
+    "score": "everyone",
+    "optout": "everyone",
+    "optin": "everyone",
+    "forget-me": "everyone",
+    "digest": "leaders",
+    "pulse": "admins",
+}
+
+
+@pytest.mark.parametrize("role", ["member", "leader", "admin"])
+@pytest.mark.parametrize("command", sorted(COMMAND_AUDIENCE))
+def test_every_command_for_every_role(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, command: str, role: str
+) -> None:
+    if role == "admin":
+        user = ADMIN
+    else:
+        team, index = ROLE_USERS[role]
+        user = org.teams[team][index]
+    audience = COMMAND_AUDIENCE[command]
+    allowed = (
+        audience == "everyone" or role == "admin" or (audience == "leaders" and role == "leader")
+    )
+    assert emulator.send_slash_command(user, command).status == 200
+    first = wait_for(lambda: ephemeral_texts(emulator))[0]
+    refused = "is only for" in first
+    assert refused is not allowed, first
+    if refused:
+        who = "cx-pulse admins" if audience == "admins" else "leaders and cx-pulse admins"
+        assert f"`/cx {command}` is only for {who}" in first
+        time.sleep(0.2)
+        assert emulator.calls("chat.postMessage") == []
+    # Every reply is ephemeral: nothing is ever posted in a channel on someone's behalf.
+    assert all(r.get("response_type") == "ephemeral" for r in emulator.responses())
