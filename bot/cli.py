@@ -220,6 +220,41 @@ def digest(
         raise typer.Exit(1) from error
 
 
+@app.command("import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A CSV file.")
+    ],
+) -> None:
+    """Load historic answers: columns date, respondent, team, is_leader, question_id, score
+    and optionally comment. All or nothing; importing the same file again adds nothing."""
+    from rich.progress import Progress
+
+    from bot.runtime import build_deps
+    from bot.services.importer import ImportRejected, import_answers, read_file
+
+    settings = _settings()
+    deps = build_deps(settings)
+    known = {q.id for d in deps.prompts.bank.dimensions for q in d.questions}
+    try:
+        rows = read_file(file, known)
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("Importing answers", total=len(rows))
+            report = import_answers(deps, rows, progress=lambda done: progress.advance(task, done))
+    except ImportRejected as rejected:
+        console.print(
+            f"[red]Nothing was imported:[/red] {rejected.total} problem(s) in {file}:",
+            highlight=False,
+        )
+        console.print(str(rejected), markup=False, highlight=False)
+        raise typer.Exit(1) from rejected
+    console.print(
+        f"Imported {report.added} new answers from {report.rows} rows "
+        f"({report.already_present} were already there), "
+        f"{len(report.periods)} week(s): {report.periods[0]} to {report.periods[-1]}."
+    )
+
+
 @app.command()
 def purge() -> None:
     """Apply CX_RETENTION_DAYS now: fold old raw answers into gated aggregates, delete them."""

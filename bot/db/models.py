@@ -14,6 +14,7 @@ from bot.db.types import UTCDateTime
 class RoundKind(StrEnum):
     SCHEDULED = "scheduled"
     ADHOC = "adhoc"
+    IMPORTED = "imported"  # historic answers from `cxpulse import`, one round per period
 
 
 class DeliveryStatus(StrEnum):

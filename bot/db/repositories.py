@@ -531,3 +531,87 @@ def aggregates_for(*, session: Session, round_ids: Sequence[int]) -> list[Answer
         return []
     query = select(AnswerAggregate).where(col(AnswerAggregate.round_id).in_(round_ids))
     return list(session.exec(query).all())
+
+
+# --- imported history ----------------------------------------------------------------------
+
+
+def imported_round(
+    *,
+    session: Session,
+    period: str,
+    bounds: tuple[datetime, datetime],
+    question_ids: Sequence[str],
+) -> PulseRound:
+    """The imported round of a period, created on first use; it asks every imported question."""
+    key = f"import:{period}"
+    pulse_round = round_by_schedule_key(session=session, schedule_key=key)
+    if pulse_round is None:
+        pulse_round = create_round(
+            session=session,
+            kind=RoundKind.IMPORTED,
+            schedule_key=key,
+            period=period,
+            opened_at=bounds[0],
+            closes_at=bounds[1],
+            question_ids=[],
+        )
+        if pulse_round is None:
+            raise RuntimeError(f"another import is writing {period} right now; try again")
+    assert pulse_round.id is not None
+    asked = {q.id for q in round_questions(session=session, round_id=pulse_round.id)}
+    for position, question_id in enumerate(q for q in question_ids if q not in asked):
+        session.add(
+            RoundQuestion(
+                round_id=pulse_round.id, question_id=question_id, position=len(asked) + position
+            )
+        )
+    session.flush()
+    return pulse_round
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedAnswer:
+    respondent: Respondent
+    question_id: str
+    score: int
+    comment: str | None
+    answered_at: datetime
+
+
+IMPORT_CHUNK = 5000
+
+
+def insert_answers_if_absent(
+    *, session: Session, answers: Sequence[ImportedAnswer], now: datetime
+) -> int:
+    """Insert answers, skipping any (round, respondent, question) already stored; returns how
+    many were new."""
+    if not answers:
+        return 0
+    round_ids = {a.respondent.round_id for a in answers}
+    counted = select(func.count()).select_from(Answer).where(col(Answer.round_id).in_(round_ids))
+    before = int(session.exec(counted).one())
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(answers), IMPORT_CHUNK):
+        values = [
+            {
+                "round_id": a.respondent.round_id,
+                "respondent": a.respondent.pseudonym,
+                "team": a.respondent.team,
+                "is_leader": a.respondent.is_leader,
+                "question_id": a.question_id,
+                "score": a.score,
+                "comment": a.comment,
+                "created_at": now,
+                "updated_at": now,
+                "clicked_at": a.answered_at,
+            }
+            for a in answers[start : start + IMPORT_CHUNK]
+        ]
+        statement = insert(Answer).on_conflict_do_nothing(
+            index_elements=["round_id", "respondent", "question_id"]
+        )
+        session.execute(statement, values)
+    return int(session.exec(counted).one()) - before
