@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import random
+import signal
+import subprocess
+import sys
+import time
 from collections import Counter
 
-from bot.db.models import RoundKind
+from sqlmodel import Session, select
+
+from bot.db.engine import make_engine
+from bot.db.models import Delivery, DeliveryStatus, PulseRound, RoundKind
 from bot.runtime import build_deps
 from bot.sandbox.emulator import Chaos, SlackEmulator
 from bot.sandbox.harness import ServedBot
 from bot.services.rounds import send_round
-from tests.e2e.conftest import (
-    Org,
-    make_settings,
-)
+from tests.e2e.conftest import Org, make_settings, process_env
 
 BAD_DAY = Chaos(
     rate_limited=0.20, retry_after=0, server_errors=0.05, dropped_before=0.03, dropped_after=0.03
@@ -48,3 +53,52 @@ def test_round_to_two_thousand_under_faults_sends_exactly_one_dm_each(
     assert statuses[429] > 300
     assert statuses[503] > 50
     assert statuses[0] > 60
+
+
+def _start_job(env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The scheduler's pulse job exactly as APScheduler runs it, in a process of its own."""
+    code = "from bot.jobs import scheduled_pulse; scheduled_pulse()"
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+
+
+def _outbox(database_url: str) -> tuple[int, Counter[str]]:
+    engine = make_engine(database_url)
+    with Session(engine) as session:
+        rounds = len(session.exec(select(PulseRound)).all())
+        statuses = Counter(d.status for d in session.exec(select(Delivery)).all())
+    engine.dispose()
+    return rounds, statuses
+
+
+def test_killed_mid_round_then_restarted_still_sends_exactly_one_dm_each(
+    database_url: str, emulator: SlackEmulator, org: Org
+) -> None:
+    crowd = _add_people(emulator, 300)
+    everyone = crowd + org.participants
+    env = process_env(emulator, database_url, CX_SEND_RATE="40", CX_CLAIM_STALE_SECONDS="1")
+    # Some posts land but their answer is lost, so a restart must look before re-posting.
+    emulator.set_chaos("chat.postMessage", Chaos(dropped_after=0.05, delay_s=0.01), seed=3)
+    rng = random.Random(5)
+    log: list[str] = []
+    kills = 0
+    while kills < 6:
+        process = _start_job(env)
+        pause = rng.uniform(0.3, 2.5)
+        time.sleep(pause)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=30)
+        stderr = process.stderr.read().decode() if process.stderr else ""
+        log.append(
+            f"after {pause:.2f}s rc={process.returncode} {_outbox(database_url)} {stderr[-300:]}"
+        )
+        time.sleep(1.1)  # the dead worker's claims go stale
+    final = _start_job(env)
+    _, errors = final.communicate(timeout=180)
+    history = "\n".join(log)
+    assert final.returncode == 0, errors.decode()[-2000:]
+    assert _dm_counts(emulator, everyone) == Counter({1: len(everyone)}), history
+    assert _outbox(database_url) == (1, Counter({DeliveryStatus.SENT: len(everyone)})), history
