@@ -27,6 +27,7 @@ from bot.sandbox.org import (
     ADMIN_ID,
     LEADERSHIP_CHANNEL,
     Person,
+    Story,
     SyntheticOrg,
     build_org,
     maybe_comment,
@@ -88,6 +89,7 @@ class Simulation:
     def __init__(self, emulator: SlackEmulator, deps: Deps, org: SyntheticOrg, seed: int) -> None:
         self.emulator, self.deps, self.org = emulator, deps, org
         self.rng = random.Random(seed)
+        self.story = Story()
         self.dimension_of = {q: d.id for q, (d, _) in deps.prompts.bank.questions_by_id.items()}
 
     def _answers_stored(self) -> int:
@@ -100,7 +102,9 @@ class Simulation:
         """Click one score per statement in this person's newest DM; returns clicks made."""
         questions = question_ids(latest_dm(self.emulator, person.user_id))
         for question_id in questions:
-            score = simulated_score(person, self.dimension_of[question_id], week, rng)
+            score = simulated_score(
+                person, self.dimension_of[question_id], week, rng, self.story, weeks=WEEKS
+            )
             result = click_score(self.emulator, person.user_id, question_id, score)
             if result.status != 200:
                 raise RuntimeError(f"the bot answered {result.status} to a click")

@@ -1,7 +1,8 @@
 """A synthetic organisation and how its people answer, with a planted story to find.
 
-The story: the support team's sense of empowerment falls week after week while everything else
-stays steady; leaders rate "leadership walks the talk" higher than the front line does.
+The default story: the support team's sense of empowerment falls by a full point over six
+weeks; leaders rate "leadership walks the talk" 1.5 points above the front line; the sales team
+diverges from everyone else on cross-team collaboration. `Story.pure_noise()` plants nothing.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from dataclasses import dataclass, field
 
 TEAMS = ("support", "success", "sales", "product", "engineering", "billing")
 ZONES = ("Europe/London", "America/New_York", "Europe/Berlin", "Asia/Kolkata")
-DECLINING_TEAM = "support"
-DECLINING_DIMENSION = "empowerment"
 LEADERSHIP_CHANNEL = "C0LEADERSHIP"
 ADMIN_ID = "U0ADMIN01"
 
@@ -74,18 +73,48 @@ def build_org(seed: int, *, people_per_team: int = 10) -> SyntheticOrg:
     )
 
 
-def expected_score(person: Person, dimension: str, week: int) -> float:
-    """The mean this person would give, before noise."""
+@dataclass(frozen=True, slots=True)
+class Story:
+    """Effects planted in the synthetic answers; sizes are points on the 1-5 scale."""
+
+    declining_team: str | None = "support"
+    declining_dimension: str = "empowerment"
+    decline: float = 1.0
+    decline_weeks: int = 6
+    say_do_dimension: str | None = "leadership"
+    say_do_gap: float = 1.5
+    silo_team: str | None = "sales"
+    silo_dimension: str = "collaboration"
+    silo_offset: float = -1.2
+
+    @classmethod
+    def pure_noise(cls) -> Story:
+        return cls(declining_team=None, say_do_dimension=None, silo_team=None)
+
+
+def expected_score(person: Person, dimension: str, week: int, story: Story, *, weeks: int) -> float:
+    """The mean this person would give in week `week` of `weeks`, before noise.
+
+    The decline is a straight line over the last `decline_weeks` weeks, reaching `decline`
+    points below the start in the final week.
+    """
     level = 3.7 + person.mood
-    if dimension == DECLINING_DIMENSION and person.team == DECLINING_TEAM:
-        level -= 0.35 * week  # about two points down over six weeks
-    if dimension == "leadership":
-        level += 0.9 if person.is_leader else -0.5
+    if story.declining_team == person.team and dimension == story.declining_dimension:
+        start = weeks - story.decline_weeks
+        progress = min(max(week - start, 0), story.decline_weeks) / story.decline_weeks
+        level -= story.decline * progress
+    if story.say_do_dimension == dimension:
+        # Leaders above, front line below, 1.5 points apart, the company mean about unchanged.
+        level += story.say_do_gap * (0.75 if person.is_leader else -0.25)
+    if story.silo_team == person.team and dimension == story.silo_dimension:
+        level += story.silo_offset
     return level
 
 
-def simulated_score(person: Person, dimension: str, week: int, rng: random.Random) -> int:
-    raw = expected_score(person, dimension, week) + rng.gauss(0.0, 0.6)
+def simulated_score(
+    person: Person, dimension: str, week: int, rng: random.Random, story: Story, *, weeks: int
+) -> int:
+    raw = expected_score(person, dimension, week, story, weeks=weeks) + rng.gauss(0.0, 0.6)
     return max(1, min(5, round(raw)))
 
 
