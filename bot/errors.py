@@ -49,3 +49,11 @@ class NoLeadershipChannel(CxError):
 
 class NothingToReport(CxError):
     copy_key = "errors.nothing_to_report"
+
+
+class ActionUsage(CxError):
+    copy_key = "errors.action_usage"
+
+
+class ActionTooLong(CxError):
+    copy_key = "errors.action_too_long"

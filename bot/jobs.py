@@ -6,6 +6,7 @@ from bot.db.models import RoundKind
 from bot.runtime import build_deps
 from bot.services.privacy import purge_old_answers
 from bot.services.publishing import post_due_digest
+from bot.services.reminders import send_reminders
 from bot.services.rounds import send_round
 from bot.settings import Settings
 from bot.slack.gateway import make_gateway
@@ -33,5 +34,14 @@ def scheduled_purge() -> None:
     deps = build_deps(Settings())
     try:
         purge_old_answers(deps)
+    finally:
+        deps.engine.dispose()
+
+
+def scheduled_reminders() -> None:
+    settings = Settings()
+    deps = build_deps(settings)
+    try:
+        send_reminders(deps, make_gateway(settings))
     finally:
         deps.engine.dispose()

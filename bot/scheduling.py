@@ -18,6 +18,7 @@ from bot.settings import Settings
 PULSE_JOB_ID = "cx-pulse-round"
 DIGEST_JOB_ID = "cx-digest"
 PURGE_JOB_ID = "cx-retention-purge"
+REMINDER_JOB_ID = "cx-reminders"
 JOB_TABLE = "apscheduler_jobs"
 
 
@@ -62,6 +63,11 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
     wanted = {
         PULSE_JOB_ID: ("bot.jobs:scheduled_pulse", pulse_trigger(settings)),
         DIGEST_JOB_ID: ("bot.jobs:scheduled_digest", digest_trigger(settings)),
+        # Hourly: a round's one reminder goes out within the hour it enters its last day.
+        REMINDER_JOB_ID: (
+            "bot.jobs:scheduled_reminders",
+            CronTrigger(minute=7, timezone=settings.zone),
+        ),
         # Daily at a quiet hour; it does nothing unless CX_RETENTION_DAYS is set.
         PURGE_JOB_ID: (
             "bot.jobs:scheduled_purge",

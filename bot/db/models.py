@@ -64,6 +64,9 @@ class PulseRound(SQLModel, table=True):
     digest_posted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # Set once the raw answers were folded into answer_aggregate and deleted (CX_RETENTION_DAYS).
     answers_purged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Set by the one process that sends the round's reminders. Kept per round, not per person,
+    # so the database never records who had not answered.
+    reminders_sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
 
 
 class RoundQuestion(SQLModel, table=True):
@@ -157,3 +160,16 @@ class AnswerAggregate(SQLModel, table=True):
     score_3: int
     score_4: int
     score_5: int
+
+
+class ActionItem(SQLModel, table=True):
+    """What leaders said they are doing about a dimension (`/cx act`); shown in the next pulse."""
+
+    __tablename__ = "action_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    dimension: str = Field(max_length=40, index=True)
+    text: str = Field(max_length=500)
+    created_by: str = Field(max_length=32)
+    period: str = Field(max_length=16)
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, update
@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.db.models import (
+    ActionItem,
     Answer,
     AnswerAggregate,
     Delivery,
@@ -615,3 +616,226 @@ def insert_answers_if_absent(
         )
         session.execute(statement, values)
     return int(session.exec(counted).one()) - before
+
+
+# --- findings: everything the digest reads, summed in SQL -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreCount:
+    """How many answers gave `score` in one period, dimension, team and leader flag."""
+
+    period: str
+    dimension: str
+    team: str | None
+    is_leader: bool
+    score: int
+    answers: int
+
+
+@dataclass(frozen=True, slots=True)
+class PeopleCount:
+    """Distinct respondents in one period and dimension, within one group."""
+
+    period: str
+    dimension: str
+    group_kind: str
+    group_name: str
+    people: int
+
+
+def periods_with_answers(*, session: Session, up_to: str | None = None) -> list[str]:
+    """Every period holding answers or kept aggregates, oldest first."""
+    raw = sa_select(col(PulseRound.period)).join(Answer, col(Answer.round_id) == col(PulseRound.id))
+    kept = sa_select(col(PulseRound.period)).join(
+        AnswerAggregate, col(AnswerAggregate.round_id) == col(PulseRound.id)
+    )
+    periods = {row[0] for row in session.execute(raw.distinct())}
+    periods |= {row[0] for row in session.execute(kept.distinct())}
+    return sorted(p for p in periods if up_to is None or p <= up_to)
+
+
+def _period_answers(periods: Sequence[str]) -> Any:
+    return (
+        sa_select()
+        .select_from(Answer)
+        .join(PulseRound, col(PulseRound.id) == col(Answer.round_id))
+        .join(Question, col(Question.id) == col(Answer.question_id))
+        .where(col(PulseRound.period).in_(periods))
+    )
+
+
+def score_counts(*, session: Session, periods: Sequence[str]) -> list[ScoreCount]:
+    if not periods:
+        return []
+    keys = (
+        col(PulseRound.period),
+        col(Question.dimension),
+        col(Answer.team),
+        col(Answer.is_leader),
+        col(Answer.score),
+    )
+    query = _period_answers(periods).add_columns(*keys, func.count()).group_by(*keys)
+    return [ScoreCount(*row) for row in session.execute(query)]
+
+
+def people_counts(*, session: Session, periods: Sequence[str]) -> list[PeopleCount]:
+    """Distinct people per period and dimension: in the org, per team and per leader flag.
+
+    Counted in SQL for each grouping separately, because a person can answer twice in a week
+    (an ad hoc round beside the scheduled one) and must still count once.
+    """
+    if not periods:
+        return []
+    people = func.count(func.distinct(col(Answer.respondent)))
+    base = (col(PulseRound.period), col(Question.dimension))
+    out: list[PeopleCount] = []
+    org = _period_answers(periods).add_columns(*base, people).group_by(*base)
+    out += [PeopleCount(p, d, "org", "", n) for p, d, n in session.execute(org)]
+    team_key = (*base, col(Answer.team))
+    teams = (
+        _period_answers(periods)
+        .where(col(Answer.team).is_not(None))
+        .add_columns(*team_key, people)
+        .group_by(*team_key)
+    )
+    out += [PeopleCount(p, d, "team", t, n) for p, d, t, n in session.execute(teams)]
+    leader_key = (*base, col(Answer.is_leader))
+    split = _period_answers(periods).add_columns(*leader_key, people).group_by(*leader_key)
+    out += [
+        PeopleCount(p, d, "leaders" if lead else "others", "", n)
+        for p, d, lead, n in session.execute(split)
+    ]
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class KeptCounts:
+    """A purged round's aggregate, resolved to its period and dimension."""
+
+    period: str
+    dimension: str
+    group_kind: str
+    group_name: str
+    people: int
+    counts: tuple[int, int, int, int, int]
+
+
+def kept_counts(*, session: Session, periods: Sequence[str]) -> list[KeptCounts]:
+    if not periods:
+        return []
+    query = (
+        sa_select(
+            col(PulseRound.period),
+            col(Question.dimension),
+            col(AnswerAggregate.group_kind),
+            col(AnswerAggregate.group_name),
+            col(AnswerAggregate.respondents),
+            col(AnswerAggregate.score_1),
+            col(AnswerAggregate.score_2),
+            col(AnswerAggregate.score_3),
+            col(AnswerAggregate.score_4),
+            col(AnswerAggregate.score_5),
+        )
+        .join(PulseRound, col(PulseRound.id) == col(AnswerAggregate.round_id))
+        .join(Question, col(Question.id) == col(AnswerAggregate.question_id))
+        .where(col(PulseRound.period).in_(periods))
+    )
+    return [
+        KeptCounts(p, d, kind, name, n, (s1, s2, s3, s4, s5))
+        for p, d, kind, name, n, s1, s2, s3, s4, s5 in session.execute(query)
+    ]
+
+
+def respondent_means(
+    *, session: Session, periods: Sequence[str]
+) -> list[tuple[str, str, str, float]]:
+    """(period, respondent pseudonym, dimension, mean score): the raw material for drivers."""
+    if not periods:
+        return []
+    keys = (col(PulseRound.period), col(Answer.respondent), col(Question.dimension))
+    query = _period_answers(periods).add_columns(*keys, func.avg(col(Answer.score))).group_by(*keys)
+    return [(p, r, d, float(m)) for p, r, d, m in session.execute(query)]
+
+
+def participation(*, session: Session, period: str) -> tuple[int, int]:
+    """(invited, responded) in a period: people DMed a pulse that week, and those of them
+    who answered anything. Imported weeks invite nobody."""
+    invited = session.exec(
+        select(func.count(func.distinct(Delivery.member_id)))
+        .join(PulseRound, col(PulseRound.id) == col(Delivery.round_id))
+        .where(PulseRound.period == period, Delivery.status == DeliveryStatus.SENT)
+    ).one()
+    responded = session.exec(
+        select(func.count(func.distinct(Answer.respondent)))
+        .join(PulseRound, col(PulseRound.id) == col(Answer.round_id))
+        .where(PulseRound.period == period, PulseRound.kind != RoundKind.IMPORTED)
+    ).one()
+    return int(invited), int(responded)
+
+
+# --- reminders and leaders' actions --------------------------------------------------------
+
+
+def rounds_due_for_reminders(
+    *, session: Session, now: datetime, window: timedelta
+) -> list[PulseRound]:
+    """Open, sent rounds closing within `window` whose reminders have not gone out."""
+    query = select(PulseRound).where(
+        col(PulseRound.kind) != RoundKind.IMPORTED,
+        col(PulseRound.reminders_sent_at).is_(None),
+        col(PulseRound.closes_at) > now,
+        col(PulseRound.closes_at) <= now + window,
+    )
+    return list(session.exec(query.order_by(col(PulseRound.sequence))).all())
+
+
+def claim_reminders(*, session: Session, round_id: int, now: datetime) -> bool:
+    """One process, once: False when the round's reminders were already claimed."""
+    result = session.execute(
+        update(PulseRound)
+        .where(col(PulseRound.id) == round_id, col(PulseRound.reminders_sent_at).is_(None))
+        .values(reminders_sent_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def sent_deliveries(*, session: Session, round_id: int) -> list[tuple[Delivery, Member]]:
+    query = (
+        select(Delivery, Member)
+        .join(Member, col(Member.id) == col(Delivery.member_id))
+        .where(Delivery.round_id == round_id, Delivery.status == DeliveryStatus.SENT)
+        .order_by(col(Delivery.id))
+    )
+    return [(d, m) for d, m in session.exec(query).all()]
+
+
+def respondents_in_round(*, session: Session, round_id: int) -> set[str]:
+    query = select(Answer.respondent).where(Answer.round_id == round_id).distinct()
+    return set(session.exec(query).all())
+
+
+def add_action(
+    *, session: Session, dimension: str, text: str, created_by: str, period: str, now: datetime
+) -> ActionItem:
+    item = ActionItem(
+        dimension=dimension, text=text, created_by=created_by, period=period, created_at=now
+    )
+    session.add(item)
+    session.flush()
+    return item
+
+
+def actions_since(*, session: Session, since: datetime) -> list[ActionItem]:
+    query = select(ActionItem).where(col(ActionItem.created_at) >= since)
+    return list(session.exec(query.order_by(col(ActionItem.created_at))).all())
+
+
+def previous_round_opened(*, session: Session, before: datetime) -> datetime | None:
+    """When the last non-imported round before `before` opened."""
+    query = (
+        select(PulseRound.opened_at)
+        .where(col(PulseRound.kind) != RoundKind.IMPORTED, col(PulseRound.opened_at) < before)
+        .order_by(col(PulseRound.opened_at).desc())
+    )
+    return session.exec(query).first()

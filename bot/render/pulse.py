@@ -32,6 +32,8 @@ class PulseView:
     answers: Mapping[str, int] = field(default_factory=dict)
     commented: frozenset[str] = frozenset()
     min_group_size: int = 5
+    # (dimension name, what leaders are doing): "you told us, here is what we are doing".
+    actions: tuple[tuple[str, str], ...] = ()
 
 
 def answer_value(round_id: int, question_id: str, score: int) -> str:
@@ -81,6 +83,13 @@ def pulse_message(view: PulseView, prompts: Prompts) -> OutgoingMessage:
             )
         )
     ]
+    if view.actions:
+        lines = [copy.t("pulse.actions_intro")]
+        lines += [
+            copy.t("pulse.action_line", name=name, text=escape_text(text))
+            for name, text in view.actions
+        ]
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000])))
     for number, (qid, text) in enumerate(view.questions, start=1):
         blocks.extend(_question_blocks(view, prompts, number, qid, escape_text(text)))
     blocks.append(
@@ -106,3 +115,10 @@ def pulse_message(view: PulseView, prompts: Prompts) -> OutgoingMessage:
     return OutgoingMessage(
         text=copy.t("pulse.fallback", period=view.period, count=count), blocks=blocks
     )
+
+
+def reminder_message(
+    prompts: Prompts, *, period: str, closes_at: datetime, zone_name: str
+) -> OutgoingMessage:
+    text = prompts.copy.t("pulse.reminder", period=period, closes=local_time(closes_at, zone_name))
+    return OutgoingMessage(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])

@@ -12,6 +12,7 @@ from bot.db.engine import session_scope
 from bot.db.models import Delivery, PulseRound
 from bot.errors import BadPayload, NotInvited, RoundClosed, UnknownQuestion
 from bot.render.pulse import PulseView
+from bot.services.actions import actions_for_round
 from bot.services.context import Deps
 
 MAX_COMMENT_CHARS = 3000
@@ -71,6 +72,9 @@ def _state(
         answers={a.question_id: a.score for a in answers},
         commented=frozenset(a.question_id for a in answers if a.comment),
         min_group_size=deps.settings.min_group_size,
+        actions=tuple(
+            (a.name, a.text) for a in actions_for_round(deps, opened_at=pulse_round.opened_at)
+        ),
     )
     return PulseState(view=view, channel=delivery.channel, ts=delivery.ts)
 

@@ -15,6 +15,7 @@ from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.db.models import Delivery, DeliveryStatus, Member, PulseRound, RoundKind
 from bot.render.pulse import PulseView, pulse_message
+from bot.services.actions import actions_for_round
 from bot.services.context import Deps
 from bot.services.directory import refresh_directory
 from bot.services.ports import DeliveryFailed, SlackGateway
@@ -99,10 +100,15 @@ def send_round(deps: Deps, gateway: SlackGateway, *, kind: RoundKind) -> RoundRe
 
 
 def _view_for(
-    deps: Deps, pulse_round: PulseRound, questions: tuple[tuple[str, str], ...], member: Member
+    deps: Deps,
+    pulse_round: PulseRound,
+    questions: tuple[tuple[str, str], ...],
+    member: Member,
+    actions: tuple[tuple[str, str], ...],
 ) -> PulseView:
     assert pulse_round.id is not None
     return PulseView(
+        actions=actions,
         round_id=pulse_round.id,
         period=pulse_round.period,
         closes_at=pulse_round.closes_at,
@@ -130,6 +136,9 @@ def deliver_pending(deps: Deps, gateway: SlackGateway, *, round_id: int) -> tupl
             (q.id, q.text) for q in repo.round_questions(session=session, round_id=round_id)
         )
     stale = timedelta(seconds=deps.settings.claim_stale_seconds)
+    actions = tuple(
+        (a.name, a.text) for a in actions_for_round(deps, opened_at=pulse_round.opened_at)
+    )
 
     def worker() -> tuple[int, int]:
         # Each worker claims its own small batches, so one slow send never holds up the rest.
@@ -152,6 +161,7 @@ def deliver_pending(deps: Deps, gateway: SlackGateway, *, round_id: int) -> tupl
                     gateway,
                     pulse_round=pulse_round,
                     questions=questions,
+                    actions=actions,
                     delivery=delivery,
                     member=member,
                     token=token,
@@ -171,6 +181,7 @@ def _send_one(
     *,
     pulse_round: PulseRound,
     questions: tuple[tuple[str, str], ...],
+    actions: tuple[tuple[str, str], ...],
     delivery: Delivery,
     member: Member,
     token: str,
@@ -184,7 +195,7 @@ def _send_one(
             session=session, delivery_id=delivery.id, token=token, now=deps.clock.now()
         ):
             return None
-    message = pulse_message(_view_for(deps, pulse_round, questions, member), deps.prompts)
+    message = pulse_message(_view_for(deps, pulse_round, questions, member, actions), deps.prompts)
     try:
         posted = gateway.deliver_dm(
             member.slack_user_id,

@@ -12,6 +12,7 @@ from bot.db.models import RoundKind
 from bot.errors import NoLeadershipChannel, NotAllowed, UnknownCommand, UnknownDimension
 from bot.render.digest import digest_message
 from bot.render.replies import forget_me_question, help_message, score_message, text_reply
+from bot.services.actions import record_action
 from bot.services.context import Deps
 from bot.services.digest import build_digest
 from bot.services.members import set_participation
@@ -82,6 +83,12 @@ def _participation(opted_out: bool) -> Callable[[Request], None]:
     return run
 
 
+def _act(request: Request) -> None:
+    action = record_action(request.deps, slack_user_id=request.user_id, args=request.command.args)
+    text = request.deps.prompts.copy.t("commands.act_done", name=action.name)
+    _reply(request, text_reply(text))
+
+
 def _forget_me(request: Request) -> None:
     # Nothing is deleted here: the reply asks, and the button's handler does the deleting.
     _reply(request, forget_me_question(request.deps.prompts))
@@ -101,6 +108,7 @@ SUBCOMMANDS: dict[str, SubCommand] = {
     "forget-me": SubCommand(Audience.EVERYONE, _forget_me),
     "digest": SubCommand(Audience.LEADERS, _digest),
     "pulse": SubCommand(Audience.ADMINS, _pulse),
+    "act": SubCommand(Audience.LEADERS, _act),
 }
 
 

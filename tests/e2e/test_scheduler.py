@@ -50,7 +50,12 @@ def test_restart_keeps_jobs_and_runs_a_missed_pulse_exactly_once(
     first.start(paused=True)
     scheduling.install_jobs(first, settings)
     jobs = {job.id: job.next_run_time for job in first.get_jobs()}
-    assert set(jobs) == {scheduling.PULSE_JOB_ID, scheduling.DIGEST_JOB_ID, scheduling.PURGE_JOB_ID}
+    assert set(jobs) == {
+        scheduling.PULSE_JOB_ID,
+        scheduling.DIGEST_JOB_ID,
+        scheduling.PURGE_JOB_ID,
+        scheduling.REMINDER_JOB_ID,
+    }
     assert jobs[scheduling.PULSE_JOB_ID].strftime("%a %H:%M") == "Tue 10:00"
     first.shutdown(wait=True)
     # Pretend the process died an hour after the pulse was due: edit the stored job directly,
@@ -66,7 +71,7 @@ def test_restart_keeps_jobs_and_runs_a_missed_pulse_exactly_once(
     second = BackgroundScheduler()
     scheduling.start(second, settings)  # the missed run happens now, once
     wait_for(lambda: len(emulator.calls("chat.postMessage")) == len(org.participants), timeout=30)
-    assert len(second.get_jobs()) == 3
+    assert len(second.get_jobs()) == 4
     rescheduled = second.get_job(scheduling.PULSE_JOB_ID).next_run_time
     assert rescheduled > datetime.now(UTC)
     second.shutdown(wait=True)

@@ -203,6 +203,7 @@ COMMAND_AUDIENCE = {
     "forget-me": "everyone",
     "digest": "leaders",
     "pulse": "admins",
+    "act": "leaders",
 }
 
 
