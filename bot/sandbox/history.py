@@ -8,9 +8,22 @@ import io
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from bot.sandbox.org import Story, SyntheticOrg, maybe_comment, simulated_score, will_respond
+from bot.analytics.cells import Observation, PeriodCells, counts_from_rows, gate
+from bot.analytics.findings import BASELINE_PERIODS
+from bot.analytics.noise import person_share
+from bot.analytics.periods import period_key
+from bot.prompts import QuestionBank
+from bot.sandbox.org import (
+    Story,
+    SyntheticOrg,
+    build_org,
+    maybe_comment,
+    simulated_score,
+    will_respond,
+)
 
 COLUMNS = ("date", "respondent", "team", "is_leader", "question_id", "score", "comment")
 
@@ -42,13 +55,23 @@ def generate_history(
     first_monday = last_monday - timedelta(weeks=weeks - 1)
     for week in range(weeks):
         monday = first_monday + timedelta(weeks=week)
+        week_swing = rng.gauss(0.0, story.week_swing)
+        team_swing = {team: rng.gauss(0.0, story.team_week_swing) for team in org.teams}
         for person in org.people:
             if not will_respond(person, rng):
                 continue
             day = monday + timedelta(days=rng.randrange(5))
             commented = False
             for dimension, statements in questions.items():
-                score = simulated_score(person, dimension, week, rng, story, weeks=weeks)
+                score = simulated_score(
+                    person,
+                    dimension,
+                    week,
+                    rng,
+                    story,
+                    weeks=weeks,
+                    swing=week_swing + team_swing[person.team],
+                )
                 comment = None if commented else maybe_comment(rng)
                 commented = commented or comment is not None
                 rows.append(
@@ -82,3 +105,47 @@ def history_csv(rows: Iterable[HistoryRow]) -> str:
             )
         )
     return out.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class SyntheticReport:
+    """Gated cells of a synthetic history and the person share, ready for `build_findings`."""
+
+    history: list[PeriodCells]
+    person_share: float | None
+
+
+def synthetic_report(
+    bank: QuestionBank,
+    story: Story,
+    *,
+    seed: int,
+    people_per_team: int = 20,
+    weeks: int = 12,
+    minimum: int = 5,
+) -> SyntheticReport:
+    """A seeded organisation's history summed in memory, as the database would sum it."""
+    org = build_org(seed, people_per_team=people_per_team)
+    questions = {d.id: [q.id for q in d.questions] for d in bank.dimensions}
+    dimension_of = {q: d for d, ids in questions.items() for q in ids}
+    rows = generate_history(
+        org, questions, story, seed=seed, weeks=weeks, last_monday=date(2026, 11, 16)
+    )
+    observations = [
+        Observation(
+            period=period_key(datetime.combine(r.day, time(12), tzinfo=UTC), ZoneInfo("UTC")),
+            respondent=r.respondent,
+            team=r.team,
+            is_leader=r.is_leader,
+            dimension=dimension_of[r.question_id],
+            score=r.score,
+        )
+        for r in rows
+    ]
+    counts = counts_from_rows(observations)
+    periods = sorted(counts)
+    recent = set(periods[-(BASELINE_PERIODS + 1) :])
+    share = person_share(
+        (o.respondent, o.dimension, float(o.score)) for o in observations if o.period in recent
+    )
+    return SyntheticReport([gate(counts[p], minimum) for p in periods], share)

@@ -86,6 +86,10 @@ class Story:
     silo_team: str | None = "sales"
     silo_dimension: str = "collaboration"
     silo_offset: float = -1.2
+    # Swings that hit everyone in a week (a launch, an outage), and each team in a week: real
+    # data has them, and a report must not read them as change.
+    week_swing: float = 0.1
+    team_week_swing: float = 0.1
 
     @classmethod
     def pure_noise(cls) -> Story:
@@ -100,8 +104,9 @@ def expected_score(person: Person, dimension: str, week: int, story: Story, *, w
     """
     level = 3.7 + person.mood
     if story.declining_team == person.team and dimension == story.declining_dimension:
+        # Week indexes run 0..weeks-1: the last `decline_weeks` of them each fall a step.
         start = weeks - story.decline_weeks
-        progress = min(max(week - start, 0), story.decline_weeks) / story.decline_weeks
+        progress = min(max(week - start + 1, 0), story.decline_weeks) / story.decline_weeks
         level -= story.decline * progress
     if story.say_do_dimension == dimension:
         # Leaders above, front line below, 1.5 points apart, the company mean about unchanged.
@@ -112,10 +117,18 @@ def expected_score(person: Person, dimension: str, week: int, story: Story, *, w
 
 
 def simulated_score(
-    person: Person, dimension: str, week: int, rng: random.Random, story: Story, *, weeks: int
+    person: Person,
+    dimension: str,
+    week: int,
+    rng: random.Random,
+    story: Story,
+    *,
+    weeks: int,
+    swing: float = 0.0,
 ) -> int:
-    raw = expected_score(person, dimension, week, story, weeks=weeks) + rng.gauss(0.0, 0.6)
-    return max(1, min(5, round(raw)))
+    """One answer: the expected level, this week's shared `swing`, and personal noise."""
+    level = expected_score(person, dimension, week, story, weeks=weeks) + swing
+    return max(1, min(5, round(level + rng.gauss(0.0, 0.6))))
 
 
 def will_respond(person: Person, rng: random.Random) -> bool:
