@@ -189,10 +189,22 @@ def pulse_send() -> None:
 def digest(
     post: Annotated[bool, typer.Option("--post", help="Post it to CX_LEADERSHIP_CHANNEL.")] = False,
     print_: Annotated[bool, typer.Option("--print", help="Print it here.")] = False,
+    json_: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Save the trend chart as a PNG here.")
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Which week, as YYYY-Www (default: the latest).")
+    ] = None,
 ) -> None:
-    """Build the digest for the most recent round, then post or print it."""
+    """Build the digest for a week (default: the latest with answers); post, print or save it."""
+    import json
+    import re
+
     from bot.errors import CxError
+    from bot.render.chart import trend_chart
     from bot.render.digest import digest_message
+    from bot.render.json_report import report_json
     from bot.runtime import build_deps
     from bot.sandbox.transcript import render_channel
     from bot.services.digest import build_digest
@@ -200,21 +212,35 @@ def digest(
     from bot.slack.errors import error_text
     from bot.slack.gateway import make_gateway
 
-    if post == print_:
-        console.print("Say exactly one of --post or --print.")
+    if sum([post, print_, json_]) + (chart is not None) == 0:
+        console.print("Say at least one of --post, --print, --json or --chart FILE.")
+        raise typer.Exit(2)
+    if period is not None and not re.fullmatch(r"\d{4}-W\d{2}", period):
+        console.print(f"--period must look like 2026-W48, not {period!r}.")
         raise typer.Exit(2)
     settings = _settings()
     deps = build_deps(settings)
     try:
+        report = build_digest(deps, period=period)
+        if json_:
+            # Plain stdout, no rich markup, so tools can parse it.
+            sys.stdout.write(json.dumps(report_json(report), indent=2) + "\n")
         if print_:
-            message = digest_message(build_digest(deps), deps.prompts, zone_name=settings.timezone)
+            message = digest_message(report, deps.prompts, zone_name=settings.timezone)
             blocks = [block.to_dict() for block in message.blocks]
             transcript = render_channel([{"text": message.text, "blocks": blocks}], width=100)
             console.print(transcript, markup=False, highlight=False, emoji=False, soft_wrap=True)
-            return
-        _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to post.")
-        built, _ = post_digest(deps, make_gateway(settings))
-        console.print(f"Digest for {built.period} posted.")
+        if chart is not None:
+            drawn = trend_chart(report.history, deps.prompts)
+            if drawn is None:
+                console.print("Nothing to draw yet: no dimension has a reading to show.")
+                raise typer.Exit(1)
+            chart.write_bytes(drawn.png)
+            console.print(f"Chart saved to {chart} ({drawn.alt_text})", highlight=False)
+        if post:
+            _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to post.")
+            posted, _ = post_digest(deps, make_gateway(settings), period=report.period)
+            console.print(f"Digest for {posted.period} posted.")
     except CxError as error:
         console.print(error_text(deps, error))
         raise typer.Exit(1) from error

@@ -57,3 +57,13 @@ class ActionUsage(CxError):
 
 class ActionTooLong(CxError):
     copy_key = "errors.action_too_long"
+
+
+class UnknownPeriod(CxError):
+    copy_key = "errors.unknown_period"
+
+
+class CommandUsage(CxError):
+    """A command used the wrong way; `usage` is already-written copy saying how."""
+
+    copy_key = "errors.usage"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -40,6 +40,14 @@ class Settings(BaseSettings):
         default=frozenset(), validation_alias=AliasChoices("CX_ADMINS", "admins")
     )
     min_group_size: int = Field(default=5, ge=2, alias="CX_MIN_GROUP_SIZE")
+    # Comments are more identifying than scores, so they need a larger group (never smaller).
+    min_comment_group_size: int | None = Field(
+        default=None, ge=2, alias="CX_MIN_COMMENT_GROUP_SIZE"
+    )
+    # Team channels for team nudges, "support=C0123,sales=C0456"; teams without one get DMs.
+    team_channels: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict, alias="CX_TEAM_CHANNELS"
+    )
     timezone: str = Field(default="UTC", alias="CX_TIMEZONE")
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
 
@@ -64,6 +72,34 @@ class Settings(BaseSettings):
             return frozenset(part.strip() for part in value.split(",") if part.strip())
         return value
 
+    @field_validator("team_channels", mode="before")
+    @classmethod
+    def _split_team_channels(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = {}
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            team, sep, channel = part.partition("=")
+            if not sep or not team.strip() or not channel.strip():
+                raise ValueError(f"expected team=CHANNEL_ID pairs, got {part.strip()!r}")
+            pairs[team.strip()] = channel.strip()
+        return pairs
+
+    @model_validator(mode="after")
+    def _comment_minimum_not_below_score_minimum(self) -> Settings:
+        if (
+            self.min_comment_group_size is not None
+            and self.min_comment_group_size < self.min_group_size
+        ):
+            raise ValueError(
+                f"CX_MIN_COMMENT_GROUP_SIZE ({self.min_comment_group_size}) may not be below "
+                f"CX_MIN_GROUP_SIZE ({self.min_group_size}): comments identify people more "
+                "easily than scores"
+            )
+        return self
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -78,6 +114,13 @@ class Settings(BaseSettings):
     def _weekly_schedule(cls, value: str) -> str:
         _parse_weekly(value)
         return value
+
+    @property
+    def comment_minimum(self) -> int:
+        """CX_MIN_COMMENT_GROUP_SIZE, by default 10 or the score minimum if that is higher."""
+        if self.min_comment_group_size is not None:
+            return self.min_comment_group_size
+        return max(10, self.min_group_size)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -35,6 +35,8 @@ BASELINE_PERIODS = 8
 QUARTER_WEEKS = 13
 PREVIOUS_WITHIN_WEEKS = 8
 WINDOW_WEEKS = 4  # the rotation covers every dimension in four rounds
+# Say-do gaps and silos are standing differences, not news: judged over two rotations.
+STANDING_WEEKS = 2 * WINDOW_WEEKS
 DRIVER_MIN_PAIRS = 30
 FALSE_DISCOVERY_RATE = 0.05
 # Group means are never treated as steadier than about 0.1 point from week to week (variance
@@ -75,9 +77,11 @@ def _from_change(change: Change | None) -> Verdict:
 
 @dataclass
 class Reading:
-    """A group's answers on a dimension in the report's period, with its changes."""
+    """A group's latest answers on a dimension (within the rotation window of the report's
+    period), with its changes."""
 
     dimension: str
+    period: str
     respondents: int
     distribution: Distribution
     vs_previous: Verdict
@@ -159,6 +163,15 @@ class Driver:
 
 
 @dataclass
+class ActionFollowUp:
+    """Did a dimension move after leaders said what they are doing about it?"""
+
+    dimension: str
+    since: str  # the period the action was recorded in
+    verdict: Verdict
+
+
+@dataclass
 class Findings:
     period: str
     dimensions: list[Reading]
@@ -166,6 +179,7 @@ class Findings:
     say_do: list[SayDoGap]
     silos: list[Silo]
     drivers: list[Driver]
+    follow_ups: list[ActionFollowUp] = field(default_factory=list)
     tests: int = 0
 
 
@@ -214,7 +228,9 @@ def _reading(
 ) -> Reading | None:
     """The group's reading in the last period of `history`, against its own past."""
     series = _cells_of(history, key, dimension)
-    if not series or series[-1][0] != week_number(history[-1].period):
+    # The latest reading within the rotation window: a dimension asked three weeks ago is
+    # still this week's news about it.
+    if not series or week_number(history[-1].period) - series[-1][0] >= WINDOW_WEEKS:
         return None
     now, latest = series[-1]
     past = [(week, cell) for week, cell in series[:-1] if week < now]
@@ -222,6 +238,7 @@ def _reading(
     previous = next(((w, c) for w, c in reversed(past) if now - w <= PREVIOUS_WITHIN_WEEKS), None)
     reading = Reading(
         dimension=dimension,
+        period=next(p.period for p in history if week_number(p.period) == now),
         respondents=latest.people,
         distribution=latest.dist,
         vs_previous=_from_change(
@@ -292,13 +309,15 @@ def _window_level(
     swing: float,
     person_part: float,
 ) -> tuple[Level, int] | None:
-    """A group's level over the rotation window (the last WINDOW_WEEKS weeks), with the most
-    people it had in any one of them; None unless it has a reading in the report's period."""
+    """A group's level over the last STANDING_WEEKS weeks, with the most people it had in any
+    one of them; None without a reading in the rotation window."""
     series = _cells_of(history, key, dimension)
     now = week_number(history[-1].period)
-    if not series or series[-1][0] != now:
+    if not any(now - week < WINDOW_WEEKS for week, _ in series):
         return None
-    recent = [cell for week, cell in series if now - week < WINDOW_WEEKS]
+    recent = [cell for week, cell in series if now - week < STANDING_WEEKS]
+    if not recent:
+        return None
     within = pooled_variance(c.dist for _, c in series[-(BASELINE_PERIODS + 1) :])
     people = max(c.people for c in recent)
     found = level(
@@ -338,11 +357,13 @@ def _silo(
     history: Sequence[PeriodCells], dimension: str, swing: float, person_part: float
 ) -> Silo | None:
     """How far the teams shown this period lie apart on one dimension, over the window."""
+    now = week_number(history[-1].period)
+    window = [p for p in history if now - week_number(p.period) < WINDOW_WEEKS]
+    teams = sorted({team for p in window for team, cells in p.teams.items() if dimension in cells})
     levels = {
         team: found[0]
-        for team, cells in history[-1].teams.items()
-        if dimension in cells
-        and (found := _window_level(history, (GroupKind.TEAM, team), dimension, swing, person_part))
+        for team in teams
+        if (found := _window_level(history, (GroupKind.TEAM, team), dimension, swing, person_part))
     }
     found_spread: Spread | None = level_spread(levels)
     if found_spread is None:
@@ -356,6 +377,23 @@ def _silo(
         len(levels),
         verdict,
     )
+
+
+def _follow_up(
+    history: Sequence[PeriodCells], dimension: str, since: str, noise: Noise
+) -> ActionFollowUp:
+    """The org's level on a dimension in the readings after `since` against the ones before."""
+    series = _cells_of(history, (GroupKind.ORG, ""), dimension)
+    start = week_number(since)
+    within = pooled_variance(c.dist for _, c in series[-(BASELINE_PERIODS + 1) :])
+    after = [c.dist for w, c in series if w > start]
+    before = [c.dist for w, c in series if start - BASELINE_PERIODS < w <= start]
+    verdict = Verdict(None)
+    if after and len(before) >= 2:
+        later, earlier = _level(after, noise, within), _level(before, noise, within)
+        if later is not None and earlier is not None:
+            verdict = _from_change(compare_levels(earlier, later))
+    return ActionFollowUp(dimension, since, verdict)
 
 
 def driver_findings(
@@ -384,10 +422,12 @@ def build_findings(
     dimensions: Sequence[str],
     driver_pairs: Mapping[str, Sequence[tuple[float, float]]] | None = None,
     person_part: float | None = None,
+    actions: Sequence[tuple[str, str]] = (),
     q: float = FALSE_DISCOVERY_RATE,
-    extra_tests: Sequence[Verdict] = (),
 ) -> Findings:
     """Findings for the last period of `history` (oldest first, already gated).
+
+    `actions` are (dimension, period recorded) pairs from `/cx act`, followed up in the report.
 
     `person_part` is the share of answer spread that belongs to the people themselves (see
     `noise.person_share`); unknown (None) counts as all of it, the cautious choice.
@@ -427,7 +467,9 @@ def build_findings(
     silos = [s for d in dimensions if (s := _silo(history, d, team_swing, persistent))]
     family: list[Verdict] = [v for r in readings for v in r.verdicts()]
     family += [v for t in teams for r in t.readings for v in r.verdicts()]
-    family += [g.verdict for g in say_do] + [s.verdict for s in silos] + list(extra_tests)
+    follow_ups = [_follow_up(history, d, since, org_noise) for d, since in actions]
+    family += [g.verdict for g in say_do] + [s.verdict for s in silos]
+    family += [f.verdict for f in follow_ups]
     tested = [v for v in family if v.tested]
     for verdict, real in zip(
         tested, benjamini_hochberg([v.p_value for v in tested], q), strict=True
@@ -440,6 +482,7 @@ def build_findings(
         say_do=say_do,
         silos=silos,
         drivers=driver_findings(driver_pairs or {}),
+        follow_ups=follow_ups,
         tests=len(tested),
     )
 

@@ -210,9 +210,11 @@ def release_digest(*, session: Session, round_id: int) -> None:
 
 def latest_closed_round_without_digest(*, session: Session, now: datetime) -> PulseRound | None:
     query = select(PulseRound).where(
-        col(PulseRound.closes_at) <= now, col(PulseRound.digest_posted_at).is_(None)
+        col(PulseRound.closes_at) <= now,
+        col(PulseRound.digest_posted_at).is_(None),
+        col(PulseRound.kind) != RoundKind.IMPORTED,  # history is reported, never "posted late"
     )
-    return session.exec(query.order_by(col(PulseRound.sequence).desc())).first()
+    return session.exec(query.order_by(col(PulseRound.closes_at).desc())).first()
 
 
 # --- deliveries ----------------------------------------------------------------------------
@@ -839,3 +841,51 @@ def previous_round_opened(*, session: Session, before: datetime) -> datetime | N
         .order_by(col(PulseRound.opened_at).desc())
     )
     return session.exec(query).first()
+
+
+def period_respondents(*, session: Session, period: str) -> int:
+    """Distinct people who answered anything in a period."""
+    query = (
+        select(func.count(func.distinct(Answer.respondent)))
+        .join(PulseRound, col(PulseRound.id) == col(Answer.round_id))
+        .where(PulseRound.period == period)
+    )
+    return int(session.exec(query).one())
+
+
+def period_comments(*, session: Session, period: str) -> list[str]:
+    query = (
+        select(Answer.comment)
+        .join(PulseRound, col(PulseRound.id) == col(Answer.round_id))
+        .where(PulseRound.period == period, col(Answer.comment).is_not(None))
+    )
+    return [c for c in session.exec(query).all() if c]
+
+
+def rounds_in_period(*, session: Session, period: str) -> list[PulseRound]:
+    query = select(PulseRound).where(PulseRound.period == period)
+    return list(session.exec(query.order_by(col(PulseRound.opened_at))).all())
+
+
+def periods_with_invitations(*, session: Session, before: str) -> list[str]:
+    """Periods before `before` in which pulses were sent, newest first."""
+    query = (
+        sa_select(col(PulseRound.period))
+        .join(Delivery, col(Delivery.round_id) == col(PulseRound.id))
+        .where(col(PulseRound.period) < before, col(Delivery.status) == DeliveryStatus.SENT)
+        .distinct()
+    )
+    return sorted((row[0] for row in session.execute(query)), reverse=True)
+
+
+def team_members(*, session: Session, team: str) -> list[Member]:
+    """Active, opted-in members of a team, as of the last directory refresh."""
+    query = select(Member).where(
+        Member.team == team, col(Member.active).is_(True), col(Member.opted_out).is_(False)
+    )
+    return list(session.exec(query.order_by(col(Member.id))).all())
+
+
+def periods_with_rounds(*, session: Session) -> list[str]:
+    query = sa_select(col(PulseRound.period)).distinct()
+    return sorted(row[0] for row in session.execute(query))

@@ -1,7 +1,10 @@
-"""`cxpulse demo`: six weekly rounds in a synthetic organisation, through the real HTTP endpoint.
+"""`cxpulse demo`: a synthetic organisation's story, told the way a real company would live it.
 
-Nothing is faked inside the bot: the emulator is a real Slack Web API server on loopback, people
-click by sending signed requests to /slack/events, time advances along the real cron triggers.
+Ten weeks of history come in through `cxpulse import` (as an export from an earlier survey tool
+would), then four weekly rounds run live: nothing is faked inside the bot, the emulator is a
+real Slack Web API server on loopback, people click by sending signed requests to
+/slack/events, time advances along the real cron triggers, and a digest is posted each week.
+The story planted in the answers (see `bot.sandbox.org.Story`) is what the last digest shows.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bot.db.models import Answer, RoundKind
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
+from bot.sandbox.history import generate_history, history_csv
 from bot.sandbox.org import (
     ADMIN_ID,
     LEADERSHIP_CHANNEL,
@@ -45,11 +49,14 @@ from bot.sandbox.people import (
 from bot.sandbox.transcript import render_channel
 from bot.scheduling import digest_trigger, next_fire, pulse_trigger
 from bot.services.context import Deps
+from bot.services.importer import import_answers, read_file
 from bot.services.publishing import post_due_digest
 from bot.services.rounds import send_round
 from bot.settings import Settings
 
-WEEKS = 6
+HISTORY_WEEKS = 10
+LIVE_WEEKS = 4  # with 3 rotating statements a round, every dimension is asked once
+PEOPLE_PER_TEAM = 15
 TOKEN = "xoxb-sandbox-token"  # noqa: S105 - the emulator's own token, not a secret
 SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
 
@@ -103,7 +110,12 @@ class Simulation:
         questions = question_ids(latest_dm(self.emulator, person.user_id))
         for question_id in questions:
             score = simulated_score(
-                person, self.dimension_of[question_id], week, rng, self.story, weeks=WEEKS
+                person,
+                self.dimension_of[question_id],
+                HISTORY_WEEKS + week,
+                rng,
+                self.story,
+                weeks=HISTORY_WEEKS + LIVE_WEEKS,
             )
             result = click_score(self.emulator, person.user_id, question_id, score)
             if result.status != 200:
@@ -135,25 +147,56 @@ class Simulation:
         return clicks, len(comments)
 
 
+def import_history(
+    deps: Deps, org: SyntheticOrg, seed: int, first_live: datetime, folder: Path
+) -> int:
+    """Write the organisation's earlier weeks as a CSV and load it with the importer."""
+    bank = deps.prompts.bank
+    questions = {d.id: [q.id for q in d.questions] for d in bank.dimensions}
+    monday = first_live.astimezone(deps.settings.zone).date()
+    monday -= timedelta(days=monday.weekday() + 7)
+    rows = generate_history(
+        org,
+        questions,
+        Story(),
+        seed=seed,
+        weeks=HISTORY_WEEKS,
+        last_monday=monday,
+        story_weeks=HISTORY_WEEKS + LIVE_WEEKS,
+    )
+    path = folder / "history.csv"
+    path.write_text(history_csv(rows), encoding="utf-8")
+    known = {q.id for d in bank.dimensions for q in d.questions}
+    return import_answers(deps, read_file(path, known)).added
+
+
 def run_demo(console: Console, *, seed: int, database: Path) -> None:
     started = time.monotonic()
     database = database.resolve()
     if database.parent.exists():
         shutil.rmtree(database.parent)
     database.parent.mkdir(parents=True)
-    org = build_org(seed)
+    org = build_org(seed, people_per_team=PEOPLE_PER_TEAM)
     with SlackEmulator(bot_token=TOKEN, signing_secret=SIGNING_SECRET) as emulator:
         install_org(emulator, org)
         settings = sandbox_settings(emulator, database)
         today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        clock = ManualClock(today - timedelta(weeks=WEEKS + 1))
+        clock = ManualClock(today - timedelta(weeks=LIVE_WEEKS + 1))
         deps = build_deps(settings, clock=clock)
+        first_live = next_fire(pulse_trigger(settings), clock.now())
+        imported = import_history(deps, org, seed, first_live, database.parent)
+        console.print(
+            f"Imported {imported} answers: {HISTORY_WEEKS} weeks of history "
+            f"({database.parent / 'history.csv'})."
+        )
         with ServedBot(deps) as bot:
             emulator.set_app_url(bot.events_url)
             simulation = Simulation(emulator, deps, org, seed)
             with Progress(console=console, transient=True) as progress:
-                task = progress.add_task("Simulating six weekly rounds", total=WEEKS * 3 + 1)
-                for week in range(WEEKS):
+                task = progress.add_task(
+                    f"Simulating {LIVE_WEEKS} weekly rounds", total=LIVE_WEEKS * 3 + 1
+                )
+                for week in range(LIVE_WEEKS):
                     clock.set(next_fire(pulse_trigger(settings), clock.now()))
                     report = send_round(deps, bot.gateway, kind=RoundKind.SCHEDULED)
                     progress.update(
@@ -179,16 +222,28 @@ def run_demo(console: Console, *, seed: int, database: Path) -> None:
                         task, advance=1, description=f"Digest for {report.period} posted"
                     )
                 progress.update(task, advance=1)
-        digests = emulator.messages(LEADERSHIP_CHANNEL)
+        messages = emulator.messages(LEADERSHIP_CHANNEL)
+        digests = [m for m in messages if m["text"].startswith("CX pulse digest")]
         console.rule("#cx-leadership, as a leader sees it (latest digest)")
         transcript = render_channel(digests[-1:], width=max(console.width, 100))
         console.print(transcript, markup=False, highlight=False, emoji=False, soft_wrap=True)
         console.rule()
+        charts = [f for f in emulator.uploaded_files() if f["completed"]]
+        if charts:
+            chart_path = database.parent / "latest-chart.png"
+            chart_path.write_bytes(charts[-1]["content"])
+            console.print(f"The chart posted with it: {chart_path} ({charts[-1]['alt_txt']})")
+        nudges = sum(
+            1
+            for person in org.people
+            for m in emulator.messages(emulator.dm_channel(person.user_id))
+            if m["text"].startswith("*A nudge for")
+        )
         calls = len(emulator.calls())
     deps.engine.dispose()
     console.print(
-        f"{len(digests)} weekly digests posted; {calls} Slack API calls served by the emulator; "
-        f"finished in {time.monotonic() - started:.1f} s."
+        f"{len(digests)} weekly digests posted, {nudges} team nudges sent by DM; {calls} Slack "
+        f"API calls served by the emulator; finished in {time.monotonic() - started:.1f} s."
     )
     console.print(f"Database: {database}")
     console.print(f"Try: DATABASE_URL=sqlite:///{database} cxpulse digest --print")

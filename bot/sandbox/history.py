@@ -47,9 +47,14 @@ def generate_history(
     seed: int,
     weeks: int,
     last_monday: date,
+    story_weeks: int | None = None,
 ) -> list[HistoryRow]:
     """`weeks` weekly rounds ending in the week of `last_monday`; each respondent answers one
-    statement of every dimension (statements take turns) on a day of that week."""
+    statement of every dimension (statements take turns) on a day of that week.
+
+    `story_weeks` is the length of the whole story when the history is only its start (the
+    demo continues it live); by default the story ends with the history.
+    """
     rng = random.Random(seed)
     rows: list[HistoryRow] = []
     first_monday = last_monday - timedelta(weeks=weeks - 1)
@@ -69,7 +74,7 @@ def generate_history(
                     week,
                     rng,
                     story,
-                    weeks=weeks,
+                    weeks=story_weeks or weeks,
                     swing=week_swing + team_swing[person.team],
                 )
                 comment = None if commented else maybe_comment(rng)

@@ -1,280 +1,268 @@
-"""Building the leadership digest: each dimension's latest reading, teams, focus and comments.
-
-Every number passes through bot.analytics.anonymity before it is put in a Digest, so renderers
-can show whatever they are given.
+"""The leadership report for one period: loaded from the database as sums, gated once, and
+turned into findings. The digest, `digest --json`, `/cx` replies and the chart all read it.
 """
 
 from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
-from bot.analytics.anonymity import may_show, visible_groups
-from bot.analytics.rotation import COVERAGE_ROUNDS
-from bot.analytics.scoring import response_rate, summarize
+from bot.analytics.anonymity import GroupKind, may_show
+from bot.analytics.cells import Cell, PeriodCells, PeriodCounts, gate
+from bot.analytics.findings import (
+    SWING_HISTORY,
+    Findings,
+    Reading,
+    build_findings,
+    week_number,
+)
+from bot.analytics.noise import Distribution, person_share
+from bot.analytics.periods import period_key
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
-from bot.db.models import PulseRound
-from bot.errors import NothingToReport
+from bot.errors import NothingToReport, UnknownPeriod
 from bot.services.context import Deps
 
 MAX_COMMENTS = 5
-# Rounds read for a digest: the rotation window plus one more window for each "previous" reading.
-HISTORY_ROUNDS = 2 * COVERAGE_ROUNDS
+# Weeks read for a report: enough for the weekly-swing estimate and two quarters.
+HISTORY_WEEKS = max(SWING_HISTORY, 26) + 1
+# Drivers look at respondents' answers over the last two months.
+DRIVER_WEEKS = 8
+FOLLOW_UP_WEEKS = 13
 
 
 @dataclass(frozen=True, slots=True)
-class Reading:
-    period: str
-    respondents: int
-    favourable_share: float
-    mean: float
-
-
-@dataclass(frozen=True, slots=True)
-class DimensionLine:
-    dimension_id: str
-    name: str
-    latest: Reading
-    previous: Reading | None
-    asked_this_round: bool
-
-    @property
-    def favourable_change(self) -> float | None:
-        return (
-            None
-            if self.previous is None
-            else self.latest.favourable_share - self.previous.favourable_share
-        )
-
-    @property
-    def mean_change(self) -> float | None:
-        return None if self.previous is None else self.latest.mean - self.previous.mean
-
-
-@dataclass(frozen=True, slots=True)
-class TeamCell:
-    favourable_share: float
-    mean: float
-    favourable_change: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class TeamLine:
-    team: str
-    respondents: int
-    cells: dict[str, TeamCell]
+class Participation:
+    invited: int | None
+    respondents: int | None  # None when fewer than the minimum answered
+    rate: float | None
+    # True when fewer than the minimum did *not* answer: the rate is then shown only as
+    # "over N%", so nobody learns that one particular person stayed silent.
+    rate_is_floor: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Focus:
-    dimension_id: str
-    name: str
-    favourable_share: float
+    dimension: str
+    declined: bool
     nudge: str
 
 
-@dataclass(frozen=True)
-class Digest:
-    round_id: int
-    period: str
-    provisional: bool
-    closes_at: datetime
-    min_group_size: int
-    invited: int
-    respondents: int | None
-    response_rate: float | None
-    previous_response_rate: float | None
-    dimensions: list[DimensionLine] = field(default_factory=list)
-    hidden_dimensions: list[str] = field(default_factory=list)
-    teams: list[TeamLine] = field(default_factory=list)
-    hidden_teams: int = 0
-    focus: Focus | None = None
-    comments: list[str] = field(default_factory=list)
+@dataclass(frozen=True, slots=True)
+class TeamNudge:
+    team: str
+    dimension: str
+    nudge: str
 
 
 @dataclass(frozen=True, slots=True)
-class _Cell:
-    """Answers of one round on one dimension, one score per respondent (their mean, if several)."""
-
-    scores_by_person: dict[str, list[int]]
-    team_of: dict[str, str | None]
-
-    def scores(self, team: str | None = None, *, any_team: bool = True) -> list[int]:
-        return [
-            score
-            for person, scores in self.scores_by_person.items()
-            if any_team or self.team_of[person] == team
-            for score in scores
-        ]
-
-    def people(self, team: str | None = None, *, any_team: bool = True) -> int:
-        return sum(1 for p in self.scores_by_person if any_team or self.team_of[p] == team)
-
-
-def _cells(rows: Iterable[repo.AnswerRow]) -> dict[tuple[int, str], _Cell]:
-    cells: dict[tuple[int, str], _Cell] = {}
-    for row in rows:
-        cell = cells.setdefault((row.round_id, row.dimension), _Cell({}, {}))
-        cell.scores_by_person.setdefault(row.respondent, []).append(row.score)
-        cell.team_of[row.respondent] = row.team
-    return cells
-
-
-def _reading(period: str, scores: Sequence[int], people: int) -> Reading:
-    summary = summarize(scores)
-    return Reading(period, people, summary.favourable_share, summary.mean)
-
-
-def _team_visibility(cell: _Cell, minimum: int) -> set[str]:
-    counts: dict[str, int] = defaultdict(int)
-    for person, team in cell.team_of.items():
-        if team is not None and person in cell.scores_by_person:
-            counts[team] += 1
-    return visible_groups(counts, minimum, parent_total=cell.people())
-
-
-def _pick_round(session: Session, round_id: int | None, now: datetime) -> PulseRound:
-    if round_id is not None:
-        chosen = repo.get_round(session=session, round_id=round_id)
-    else:
-        chosen = repo.latest_round(session=session, opened_by=now)
-    if chosen is None:
-        raise NothingToReport()
-    return chosen
+class FollowUp:
+    dimension: str
+    action: str
+    since: str
+    delta: float | None
+    real: bool
 
 
 @dataclass
-class _Readings:
-    dimensions: list[DimensionLine] = field(default_factory=list)
-    hidden: list[str] = field(default_factory=list)
-    team_cells: dict[str, dict[str, TeamCell]] = field(default_factory=lambda: defaultdict(dict))
+class Report:
+    period: str
+    provisional: bool
+    closes_at: datetime | None
+    min_group_size: int
+    participation: Participation
+    previous_rate: float | None
+    findings: Findings
+    hidden_teams: int = 0
+    comments: list[str] = field(default_factory=list)
+    focus: Focus | None = None
+    team_nudges: list[TeamNudge] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
+    history: list[PeriodCells] = field(default_factory=list)
+
+    def reading(self, dimension: str) -> Reading | None:
+        return next((r for r in self.findings.dimensions if r.dimension == dimension), None)
 
 
-def _team_cells(
-    readings: _Readings, dimension_id: str, latest: _Cell, previous: _Cell | None, minimum: int
-) -> None:
-    """Per-team cells for one dimension, each gated; a change only if both readings pass."""
-    previous_visible = _team_visibility(previous, minimum) if previous else set()
-    for team in _team_visibility(latest, minimum):
-        now_summary = summarize(latest.scores(team, any_team=False))
-        change = None
-        if previous is not None and team in previous_visible:
-            before = summarize(previous.scores(team, any_team=False))
-            change = now_summary.favourable_share - before.favourable_share
-        readings.team_cells[team][dimension_id] = TeamCell(
-            now_summary.favourable_share, now_summary.mean, change
+def _counts(session: Session, periods: Sequence[str]) -> dict[str, PeriodCounts]:
+    counts = {period: PeriodCounts(period) for period in periods}
+    for row in repo.score_counts(session=session, periods=periods):
+        counts[row.period].add_scores(
+            row.dimension, row.team, row.is_leader, row.score, row.answers
         )
+    for people in repo.people_counts(session=session, periods=periods):
+        key = (people.dimension, GroupKind(people.group_kind), people.group_name)
+        counts[people.period].people[key] = people.people
+    for kept in repo.kept_counts(session=session, periods=periods):
+        key = (kept.dimension, GroupKind(kept.group_kind), kept.group_name)
+        counts[kept.period].kept[key] = Cell(kept.people, Distribution(kept.counts))
+    return counts
 
 
-def _readings(
-    deps: Deps, cells: dict[tuple[int, str], _Cell], history: list[PulseRound], target: PulseRound
-) -> _Readings:
-    """Each dimension's latest reading within the rotation window, against its previous one."""
-    minimum = deps.settings.min_group_size
-    window = history[-COVERAGE_ROUNDS:]
-    readings = _Readings()
-    for dimension in deps.prompts.bank.dimensions:
-        asked = [r for r in history if (r.id, dimension.id) in cells]
-        if not asked or asked[-1] not in window:
-            continue
-        latest_round = asked[-1]
-        latest = cells[(latest_round.id or 0, dimension.id)]
-        if not may_show(latest.people(), minimum):
-            readings.hidden.append(dimension.name)
-            continue
-        previous_round = asked[-2] if len(asked) > 1 else None
-        previous = cells[(previous_round.id or 0, dimension.id)] if previous_round else None
-        previous_reading = None
-        if previous_round and previous and may_show(previous.people(), minimum):
-            previous_reading = _reading(previous_round.period, previous.scores(), previous.people())
-        readings.dimensions.append(
-            DimensionLine(
-                dimension_id=dimension.id,
-                name=dimension.name,
-                latest=_reading(latest_round.period, latest.scores(), latest.people()),
-                previous=previous_reading,
-                asked_this_round=latest_round.id == target.id,
-            )
+def _participation(
+    session: Session, period: str, minimum: int
+) -> tuple[Participation, float | None]:
+    invited, responded = repo.participation(session=session, period=period)
+    current = _gated_participation(invited, responded, minimum)
+    previous_rate = None
+    earlier = repo.periods_with_invitations(session=session, before=period)
+    if earlier:
+        before = _gated_participation(
+            *repo.participation(session=session, period=earlier[0]), minimum
         )
-        _team_cells(readings, dimension.id, latest, previous, minimum)
-    return readings
+        previous_rate = None if before.rate_is_floor else before.rate
+    return current, previous_rate
 
 
-def _round_people(rows: Iterable[repo.AnswerRow], round_id: int | None) -> dict[str, str | None]:
-    """Who answered anything in a round, with their team at the time."""
-    return {row.respondent: row.team for row in rows if row.round_id == round_id}
+def _gated_participation(invited: int, responded: int, minimum: int) -> Participation:
+    if invited == 0:
+        return Participation(None, None, None)  # an imported week: nobody was invited by us
+    if not may_show(responded, minimum):
+        return Participation(invited, None, None)
+    silent = invited - responded
+    if 0 <= silent < minimum:
+        floor = max(0, (invited - minimum) // 1) / invited
+        return Participation(invited, None, floor, rate_is_floor=True)
+    return Participation(invited, responded, responded / invited)
 
 
-def _comments(
-    rows: Iterable[repo.AnswerRow], round_id: int | None, people: int, minimum: int
-) -> list[str]:
+def _driver_pairs(
+    session: Session, periods: Sequence[str], outcome: str
+) -> tuple[dict[str, list[tuple[float, float]]], float | None]:
+    """(dimension score, outcome score) per respondent and period, and the person share."""
+    rows = repo.respondent_means(session=session, periods=periods)
+    by_person: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
+    for period, respondent, dimension, mean in rows:
+        by_person[(period, respondent)][dimension] = mean
+    pairs: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for scores in by_person.values():
+        if outcome not in scores:
+            continue
+        for dimension, value in scores.items():
+            if dimension != outcome:
+                pairs[dimension].append((value, scores[outcome]))
+    share = person_share((r, d, m) for _, r, d, m in rows)
+    return pairs, share
+
+
+def _pick_period(session: Session, deps: Deps, period: str | None) -> str:
+    # A week with a round sent but no answer yet still has a (provisional) report.
+    known = sorted(
+        set(repo.periods_with_answers(session=session))
+        | set(repo.periods_with_rounds(session=session))
+    )
+    if period is not None:
+        if period not in known:
+            raise UnknownPeriod(period=period[:16])
+        return period
+    current = period_key(deps.clock.now(), deps.settings.zone)
+    usable = [p for p in known if p <= current]
+    if not usable:
+        raise NothingToReport()
+    return usable[-1]
+
+
+def build_digest(deps: Deps, *, period: str | None = None) -> Report:
+    """The report for a period (default: the latest with answers), through the one gate."""
+    settings = deps.settings
+    bank = deps.prompts.bank
+    minimum = settings.min_group_size
+    with session_scope(deps.engine) as session:
+        chosen = _pick_period(session, deps, period)
+        now_week = week_number(chosen)
+        answered = repo.periods_with_answers(session=session, up_to=chosen)
+        periods = sorted(
+            {p for p in answered if now_week - week_number(p) < HISTORY_WEEKS} | {chosen}
+        )
+        counts = _counts(session, periods)
+        participation, previous_rate = _participation(session, chosen, minimum)
+        recent = [p for p in periods if now_week - week_number(p) < DRIVER_WEEKS]
+        outcome = bank.outcome_dimension
+        pairs, share = _driver_pairs(session, recent, outcome)
+        org_people = repo.period_respondents(session=session, period=chosen)
+        comments = repo.period_comments(session=session, period=chosen)
+        rounds = repo.rounds_in_period(session=session, period=chosen)
+        since = deps.clock.now() - timedelta(weeks=FOLLOW_UP_WEEKS)
+        actions = repo.actions_since(session=session, since=since)
+    history = [gate(counts[p], minimum) for p in periods]
+    dimensions = [d.id for d in bank.dimensions]
+    findings = build_findings(
+        history,
+        dimensions=dimensions,
+        driver_pairs=pairs,
+        person_part=share,
+        actions=[(a.dimension, a.period) for a in actions if a.period <= chosen],
+    )
+    open_rounds = [r for r in rounds if r.closes_at > deps.clock.now()]
+    report = Report(
+        period=chosen,
+        provisional=bool(open_rounds),
+        closes_at=max((r.closes_at for r in open_rounds), default=None),
+        min_group_size=minimum,
+        participation=participation,
+        previous_rate=previous_rate,
+        findings=findings,
+        hidden_teams=_hidden_teams(counts[chosen], history[-1]),
+        comments=_comments(comments, org_people, settings.comment_minimum),
+        history=history,
+    )
+    report.focus = _focus(deps, report)
+    report.team_nudges = _team_nudges(deps, findings)
+    texts = {(a.dimension, a.period): a.text for a in actions}
+    report.follow_ups = [
+        FollowUp(
+            f.dimension, texts[(f.dimension, f.since)], f.since, f.verdict.delta, f.verdict.real
+        )
+        for f in findings.follow_ups
+    ]
+    return report
+
+
+def _hidden_teams(counts: PeriodCounts, shown: PeriodCells) -> int:
+    teams = {name for (_, kind, name) in counts.people if kind is GroupKind.TEAM}
+    return len(teams - set(shown.teams))
+
+
+def _comments(comments: Sequence[str], people: int, minimum: int) -> list[str]:
+    """Up to five comments, only when enough people answered that week to hide any author."""
     if not may_show(people, minimum):
         return []
-    # Identical comments are shown once: repeats add nothing and would hint at a coordinated group.
-    comments = list({row.comment for row in rows if row.round_id == round_id and row.comment})
+    # Identical comments are shown once: repeats add nothing and could hint at who wrote them.
+    unique = list(dict.fromkeys(comments))
     # Order carries no hint of who wrote what: a fresh, unpredictable shuffle every time.
-    random.SystemRandom().shuffle(comments)
-    return comments[:MAX_COMMENTS]
+    random.SystemRandom().shuffle(unique)
+    return unique[:MAX_COMMENTS]
 
 
-def build_digest(deps: Deps, *, round_id: int | None = None) -> Digest:
-    """The digest for a round (default: the most recent one), through the anonymity gate."""
-    minimum = deps.settings.min_group_size
-    now = deps.clock.now()
-    with session_scope(deps.engine) as session:
-        target = _pick_round(session, round_id, now)
-        history = repo.rounds_up_to(session=session, sequence=target.sequence)[-HISTORY_ROUNDS:]
-        rows = repo.answer_rows(session=session, round_ids=[r.id for r in history if r.id])
-        invited, responded = repo.delivery_counts(session=session, round_id=target.id or 0)
-        previous_rate: float | None = None
-        if len(history) > 1 and history[-2].id is not None:
-            before = repo.delivery_counts(session=session, round_id=history[-2].id)
-            if may_show(before[1], minimum):
-                previous_rate = response_rate(*before)
-    readings = _readings(deps, _cells(rows), history, target)
-
-    people = _round_people(rows, target.id)
-    team_counts: dict[str, int] = defaultdict(int)
-    for team_name in people.values():
-        if team_name is not None:
-            team_counts[team_name] += 1
-    visible = visible_groups(team_counts, minimum, parent_total=len(people))
-    teams = [
-        TeamLine(team, team_counts[team], readings.team_cells[team])
-        for team in sorted(visible)
-        if readings.team_cells.get(team)
-    ]
-    rate_visible = may_show(responded, minimum)
-    return Digest(
-        round_id=target.id or 0,
-        period=target.period,
-        provisional=now < target.closes_at,
-        closes_at=target.closes_at,
-        min_group_size=minimum,
-        invited=invited,
-        respondents=responded if rate_visible else None,
-        response_rate=response_rate(invited, responded) if rate_visible else None,
-        previous_response_rate=previous_rate,
-        dimensions=readings.dimensions,
-        hidden_dimensions=readings.hidden,
-        teams=teams,
-        hidden_teams=len(team_counts) - len(visible),
-        focus=_focus(deps, readings.dimensions, target.sequence),
-        comments=_comments(rows, target.id, len(people), minimum),
-    )
-
-
-def _focus(deps: Deps, dimensions: Sequence[DimensionLine], sequence: int) -> Focus | None:
-    """The weakest dimension this period, with one concrete action from prompts/nudges.yaml."""
-    if not dimensions:
+def _focus(deps: Deps, report: Report) -> Focus | None:
+    """The most clearly declined dimension, else the weakest one this period."""
+    readings = report.findings.dimensions
+    if not readings:
         return None
-    weakest = min(dimensions, key=lambda d: (d.latest.favourable_share, d.latest.mean))
-    nudges = deps.prompts.nudges.for_dimension(weakest.dimension_id)
-    nudge = nudges[sequence % len(nudges)]
-    return Focus(weakest.dimension_id, weakest.name, weakest.latest.favourable_share, nudge.text)
+    declined = [r for r in readings if r.real_direction == "down"]
+    if declined:
+        chosen = min(declined, key=lambda r: (r.vs_baseline.delta or 0.0, r.dimension))
+    else:
+        chosen = min(readings, key=lambda r: (r.favourable_share, r.mean, r.dimension))
+    nudges = deps.prompts.nudges.for_dimension(chosen.dimension)
+    pick = nudges[week_number(report.period) % len(nudges)]
+    return Focus(chosen.dimension, bool(declined), pick.text)
+
+
+def _team_nudges(deps: Deps, findings: Findings) -> list[TeamNudge]:
+    """One nudge for each team with a dimension that clearly declined (its worst one)."""
+    out = []
+    for team in findings.teams:
+        declined = [r for r in team.readings if r.real_direction == "down"]
+        if not declined:
+            continue
+        worst = min(declined, key=lambda r: (r.vs_baseline.delta or 0.0, r.dimension))
+        nudges = deps.prompts.nudges.for_dimension(worst.dimension)
+        pick = nudges[(week_number(findings.period) + 1) % len(nudges)]
+        out.append(TeamNudge(team.team, worst.dimension, pick.text))
+    return out

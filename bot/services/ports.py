@@ -64,3 +64,9 @@ class SlackGateway(Protocol):
         ...
 
     def update_message(self, channel: str, ts: str, message: OutgoingMessage) -> None: ...
+
+    def upload_file(
+        self, channel: str, *, content: bytes, filename: str, title: str, alt_text: str
+    ) -> None:
+        """Share a file in a channel (Slack's external upload flow)."""
+        ...

@@ -1,4 +1,5 @@
-"""Posting the digest to the leadership channel, at most once per round when scheduled."""
+"""Posting the digest to the leadership channel (once per week when scheduled), with its
+chart, and nudging teams whose readings clearly slipped."""
 
 from __future__ import annotations
 
@@ -7,34 +8,50 @@ import logging
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.errors import NoLeadershipChannel
-from bot.render.digest import digest_message
+from bot.render.chart import trend_chart
+from bot.render.digest import digest_message, team_nudge_message
 from bot.services.context import Deps
-from bot.services.digest import Digest, build_digest
-from bot.services.ports import PostedMessage, SlackGateway
+from bot.services.digest import Report, build_digest
+from bot.services.ports import DeliveryFailed, PostedMessage, SlackGateway
 
 log = logging.getLogger(__name__)
 
 
 def post_digest(
-    deps: Deps, gateway: SlackGateway, *, round_id: int | None = None
-) -> tuple[Digest, PostedMessage]:
-    """Post the digest for a round (default: the latest) to the leadership channel."""
+    deps: Deps, gateway: SlackGateway, *, period: str | None = None
+) -> tuple[Report, PostedMessage]:
+    """Post the digest for a period (default: the latest) and its chart to the leaders."""
     channel = deps.settings.leadership_channel
     if not channel:
         raise NoLeadershipChannel()
-    digest = build_digest(deps, round_id=round_id)
-    message = digest_message(digest, deps.prompts, zone_name=deps.settings.timezone)
+    report = build_digest(deps, period=period)
+    message = digest_message(report, deps.prompts, zone_name=deps.settings.timezone)
     posted = gateway.post_message(channel, message)
-    if not digest.provisional:
+    highlight = [r.dimension for r in report.findings.dimensions if r.real_direction != "none"]
+    chart = trend_chart(report.history, deps.prompts, highlight=highlight)
+    if chart is not None:
+        gateway.upload_file(
+            channel,
+            content=chart.png,
+            filename=f"cx-pulse-{report.period}.png",
+            title=chart.title,
+            alt_text=chart.alt_text,
+        )
+    if not report.provisional:
         with session_scope(deps.engine) as session:
-            # A manual post of a closed round counts, so the scheduled one won't repeat it.
-            repo.claim_digest(session=session, round_id=digest.round_id, now=deps.clock.now())
-    log.info("digest for %s posted to %s", digest.period, channel)
-    return digest, posted
+            # A manual post of a closed week counts, so the scheduled one won't repeat it.
+            for pulse_round in repo.rounds_in_period(session=session, period=report.period):
+                if pulse_round.id is not None:
+                    repo.claim_digest(
+                        session=session, round_id=pulse_round.id, now=deps.clock.now()
+                    )
+    log.info("digest for %s posted", report.period)
+    return report, posted
 
 
-def post_due_digest(deps: Deps, gateway: SlackGateway) -> Digest | None:
-    """The scheduled job: the newest closed round without a digest gets one, exactly once."""
+def post_due_digest(deps: Deps, gateway: SlackGateway) -> Report | None:
+    """The scheduled job: the newest closed round without a digest gets one, exactly once,
+    and teams whose readings clearly slipped get their nudge."""
     if not deps.settings.leadership_channel:
         raise NoLeadershipChannel()
     now = deps.clock.now()
@@ -47,9 +64,38 @@ def post_due_digest(deps: Deps, gateway: SlackGateway) -> Digest | None:
     if not claimed:
         return None
     try:
-        digest, _ = post_digest(deps, gateway, round_id=due.id)
+        report, _ = post_digest(deps, gateway, period=due.period)
     except BaseException:
         with session_scope(deps.engine) as session:
             repo.release_digest(session=session, round_id=due.id)
         raise
-    return digest
+    send_team_nudges(deps, gateway, report)
+    return report
+
+
+def send_team_nudges(deps: Deps, gateway: SlackGateway, report: Report) -> int:
+    """Each team with a clear decline hears about it: in its channel if it has one, else by
+    DM to its members. Worded for the team; no individual answer is ever in it."""
+    sent = 0
+    channels = deps.settings.team_channels
+    for nudge in report.team_nudges:
+        message = team_nudge_message(deps.prompts, nudge.team, nudge.dimension, nudge.nudge)
+        channel = channels.get(nudge.team)
+        try:
+            if channel:
+                gateway.post_message(channel, message)
+                sent += 1
+                continue
+            with session_scope(deps.engine) as session:
+                members = repo.team_members(session=session, team=nudge.team)
+            for member in members:
+                gateway.deliver_dm(
+                    member.slack_user_id,
+                    message,
+                    key=f"nudge:{report.period}:{nudge.team}",
+                    maybe_sent=False,
+                )
+                sent += 1
+        except DeliveryFailed as exc:
+            log.warning("team nudge for a team could not be delivered: %s", exc.error)
+    return sent

@@ -9,9 +9,24 @@ from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 
 from bot.db.models import RoundKind
-from bot.errors import NoLeadershipChannel, NotAllowed, UnknownCommand, UnknownDimension
+from bot.errors import (
+    CommandUsage,
+    NoLeadershipChannel,
+    NotAllowed,
+    UnknownCommand,
+    UnknownDimension,
+)
 from bot.render.digest import digest_message
-from bot.render.replies import forget_me_question, help_message, score_message, text_reply
+from bot.render.replies import (
+    forget_me_question,
+    gaps_message,
+    help_message,
+    score_message,
+    team_message,
+    team_names,
+    text_reply,
+    trend_message,
+)
 from bot.services.actions import record_action
 from bot.services.context import Deps
 from bot.services.digest import build_digest
@@ -45,13 +60,52 @@ def _help(request: Request) -> None:
     _reply(request, help_message(request.deps.prompts, request.deps.settings.min_group_size))
 
 
-def _score(request: Request) -> None:
+def _dimension_arg(request: Request, index: int = 0) -> str | None:
+    """The dimension named at `args[index]`, checked against the bank (None when absent)."""
     bank = request.deps.prompts.bank
-    dimension = request.command.args[0].lower() if request.command.args else None
-    if dimension is not None and dimension not in {d.id for d in bank.dimensions}:
+    if len(request.command.args) <= index:
+        return None
+    dimension = request.command.args[index].lower()
+    if dimension not in {d.id for d in bank.dimensions}:
         known = ", ".join(f"`{d.id}`" for d in bank.dimensions)
         raise UnknownDimension(name=dimension[:40], known=known)
+    return dimension
+
+
+def _score(request: Request) -> None:
+    dimension = _dimension_arg(request)
     _reply(request, score_message(build_digest(request.deps), request.deps.prompts, dimension))
+
+
+DEFAULT_TREND_WEEKS = 12
+MAX_TREND_WEEKS = 26
+
+
+def _trend(request: Request) -> None:
+    dimension = _dimension_arg(request)
+    if dimension is None:
+        raise CommandUsage(usage=request.deps.prompts.copy.t("commands.trend_usage"))
+    weeks = DEFAULT_TREND_WEEKS
+    if len(request.command.args) > 1:
+        word = request.command.args[1]
+        if not word.isdigit() or not 1 <= int(word) <= MAX_TREND_WEEKS:
+            raise CommandUsage(usage=request.deps.prompts.copy.t("commands.trend_usage"))
+        weeks = int(word)
+    report = build_digest(request.deps)
+    _reply(request, trend_message(report, request.deps.prompts, dimension, weeks))
+
+
+def _team(request: Request) -> None:
+    report = build_digest(request.deps)
+    if not request.command.args:
+        usage = request.deps.prompts.copy.t("commands.team_usage", teams=team_names(report))
+        raise CommandUsage(usage=usage)
+    team = " ".join(request.command.args)
+    _reply(request, team_message(report, request.deps.prompts, team))
+
+
+def _gaps(request: Request) -> None:
+    _reply(request, gaps_message(build_digest(request.deps), request.deps.prompts))
 
 
 def _digest(request: Request) -> None:
@@ -109,6 +163,9 @@ SUBCOMMANDS: dict[str, SubCommand] = {
     "digest": SubCommand(Audience.LEADERS, _digest),
     "pulse": SubCommand(Audience.ADMINS, _pulse),
     "act": SubCommand(Audience.LEADERS, _act),
+    "trend": SubCommand(Audience.EVERYONE, _trend),
+    "team": SubCommand(Audience.LEADERS, _team),
+    "gaps": SubCommand(Audience.LEADERS, _gaps),
 }
 
 

@@ -155,6 +155,15 @@ class WebClientGateway:
             raise
         return PostedMessage(channel=response["channel"], ts=response["ts"])
 
+    def upload_file(
+        self, channel: str, *, content: bytes, filename: str, title: str, alt_text: str
+    ) -> None:
+        # files_upload_v2 runs files.getUploadURLExternal, the upload, then
+        # files.completeUploadExternal sharing it in the channel.
+        self.client.files_upload_v2(
+            channel=channel, content=content, filename=filename, title=title, alt_txt=alt_text
+        )
+
     def find_delivered(self, user_id: str, key: str) -> PostedMessage | None:
         """The DM we already posted for `key`, found by its message metadata."""
         channel = self.client.conversations_open(users=user_id)["channel"]["id"]

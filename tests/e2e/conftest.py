@@ -139,3 +139,12 @@ def ephemeral_texts(emulator: SlackEmulator) -> list[str]:
                 parts.append(text.get("text", ""))
         texts.append("\n".join(parts))
     return texts
+
+
+def last_digest(emulator: SlackEmulator) -> dict[str, Any]:
+    """The newest digest message in the leadership channel (its chart follows as a file)."""
+    digests = [
+        m for m in emulator.messages(LEADERS_CHANNEL) if m["text"].startswith("CX pulse digest")
+    ]
+    assert digests, "no digest was posted"
+    return digests[-1]

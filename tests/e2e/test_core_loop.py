@@ -20,7 +20,14 @@ from bot.sandbox.people import (
 from bot.services.context import Deps
 from bot.services.publishing import post_digest
 from bot.services.rounds import send_round
-from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, Org, answers, ephemeral_texts, member
+from tests.e2e.conftest import (
+    ADMIN,
+    Org,
+    answers,
+    ephemeral_texts,
+    last_digest,
+    member,
+)
 
 
 def test_url_verification_echoes_the_challenge(bot: ServedBot, emulator: SlackEmulator) -> None:
@@ -157,7 +164,7 @@ def test_digest_escapes_comments_and_hides_small_teams(
 
     clock.advance(timedelta(days=6))
     post_digest(deps, bot.gateway)
-    digest = emulator.messages(LEADERS_CHANNEL)[-1]
+    digest = last_digest(emulator)
     text = json.dumps(digest["blocks"])
     assert "&lt;!channel&gt; see &lt;http://evil.example|our wiki&gt; &amp; more" in text
     assert "<!channel>" not in text

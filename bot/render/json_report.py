@@ -1,0 +1,113 @@
+"""`cxpulse digest --json`: the report's findings for BI tools, through the same gate.
+
+The keys below are a contract (see the README); add keys freely, never rename or drop one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.analytics.findings import Reading, Verdict
+from bot.services.digest import Report
+
+
+def _change(verdict: Verdict) -> dict[str, Any]:
+    return {"delta": _round(verdict.delta), "real": verdict.real}
+
+
+def _round(value: float | None, places: int = 4) -> float | None:
+    return None if value is None else round(value, places)
+
+
+def _reading(reading: Reading) -> dict[str, Any]:
+    return {
+        "id": reading.dimension,
+        "period": reading.period,
+        "respondents": reading.respondents,
+        "favourable_share": _round(reading.favourable_share),
+        "unfavourable_share": _round(reading.unfavourable_share),
+        "mean": _round(reading.mean),
+        "distribution": list(reading.distribution.counts),
+        "change_vs_previous": {
+            **_change(reading.vs_previous),
+            "previous_period": reading.previous_period,
+        },
+        "change_vs_baseline": _change(reading.vs_baseline),
+        "change_recent": _change(reading.recent),
+        "change_quarter": _change(reading.quarter),
+        "direction": reading.real_direction,
+    }
+
+
+def report_json(report: Report) -> dict[str, Any]:
+    findings = report.findings
+    share = report.participation
+    return {
+        "period": report.period,
+        "provisional": report.provisional,
+        "min_group_size": report.min_group_size,
+        "respondents": share.respondents,
+        "invited": share.invited,
+        "response_rate": None if share.rate_is_floor else _round(share.rate),
+        "response_rate_at_least": _round(share.rate) if share.rate_is_floor else None,
+        "dimensions": [_reading(r) for r in findings.dimensions],
+        "say_do_gaps": [
+            {
+                "dimension": g.dimension,
+                "leaders_mean": _round(g.leaders_mean),
+                "others_mean": _round(g.others_mean),
+                "gap": _round(g.gap),
+                "real": g.verdict.real,
+            }
+            for g in findings.say_do
+        ],
+        "silos": [
+            {
+                "dimension": s.dimension,
+                "spread": _round(s.spread),
+                "real": s.verdict.real,
+                "teams": s.teams,
+                "highest": s.highest,
+                "lowest": s.lowest,
+            }
+            for s in findings.silos
+        ],
+        "drivers": [
+            {
+                "dimension": d.dimension,
+                "rho": _round(d.rho),
+                "low": _round(d.low),
+                "high": _round(d.high),
+                "pairs": d.pairs,
+                "real": d.real,
+            }
+            for d in findings.drivers
+        ],
+        "teams": [
+            {
+                "team": team.team,
+                "respondents": team.respondents,
+                "dimensions": [
+                    {
+                        "id": r.dimension,
+                        "favourable_share": _round(r.favourable_share),
+                        "mean": _round(r.mean),
+                        "change_vs_previous": _change(r.vs_previous),
+                        "change_vs_baseline": _change(r.vs_baseline),
+                        "change_recent": _change(r.recent),
+                        "direction": r.real_direction,
+                    }
+                    for r in team.readings
+                ],
+            }
+            for team in findings.teams
+        ],
+        "hidden_teams": report.hidden_teams,
+        "focus": None if report.focus is None else report.focus.dimension,
+        "team_nudges": [{"team": n.team, "dimension": n.dimension} for n in report.team_nudges],
+        "follow_ups": [
+            {"dimension": f.dimension, "since": f.since, "delta": _round(f.delta), "real": f.real}
+            for f in report.follow_ups
+        ],
+        "tests": findings.tests,
+    }
