@@ -20,7 +20,8 @@ app = typer.Typer(
 )
 pulse_app = typer.Typer(help="Pulse rounds.", no_args_is_help=True)
 app.add_typer(pulse_app, name="pulse")
-console = Console()
+# No hard wrapping: output is often piped or parsed, and wrapped lines break both.
+console = Console(soft_wrap=True)
 
 
 def _setup_logging(verbose: bool = False) -> None:

@@ -1,0 +1,168 @@
+"""`/cx score | trend | team | gaps` and the posted digest, over real HTTP, on imported history
+with a planted story; and what the gate keeps back (comments, participation)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+
+from bot.clock import ManualClock
+from bot.db.models import RoundKind
+from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.harness import ServedBot
+from bot.sandbox.history import generate_history
+from bot.sandbox.org import Story, build_org
+from bot.sandbox.people import click_score, latest_dm, question_ids, wait_for
+from bot.services.context import Deps
+from bot.services.digest import build_digest
+from bot.services.importer import ImportRow, import_answers
+from bot.services.publishing import post_due_digest
+from bot.services.rounds import send_round
+from tests.e2e.conftest import LEADERS_CHANNEL, Org, answers, ephemeral_texts, last_digest
+
+
+def _import_story(deps: Deps, story: Story) -> None:
+    bank = deps.prompts.bank
+    questions = {d.id: [q.id for q in d.questions] for d in bank.dimensions}
+    rows = generate_history(
+        build_org(1000, people_per_team=20),
+        questions,
+        story,
+        seed=1000,
+        weeks=12,
+        last_monday=date(2026, 11, 16),
+    )
+    import_answers(
+        deps,
+        [
+            ImportRow(
+                i + 2, r.day, r.respondent, r.team, r.is_leader, r.question_id, r.score, r.comment
+            )
+            for i, r in enumerate(rows)
+        ],
+    )
+
+
+@pytest.fixture
+def story(deps: Deps, bot: ServedBot) -> Deps:
+    _import_story(deps, Story())
+    return deps
+
+
+def _reply(emulator: SlackEmulator, user: str, text: str) -> str:
+    before = len(emulator.responses())
+    assert emulator.send_slash_command(user, text).status == 200
+    return wait_for(lambda: ephemeral_texts(emulator)[before:])[0]
+
+
+def test_trend_team_and_gaps_tell_the_story(story: Deps, emulator: SlackEmulator, org: Org) -> None:
+    leader = org.leaders[0]
+    trend = _reply(emulator, org.teams["beta"][3], "trend empowerment 6")
+    assert "*Empowerment*, week by week" in trend
+    assert trend.count("`2026-W") == 6
+    assert "Latest week:" in trend
+
+    team = _reply(emulator, leader, "team support")
+    assert "*support* this week (2026-W47" in team
+    assert "*Empowerment*" in team
+    assert "down" in team.split("*Empowerment*")[1].split("\n")[0]
+
+    hidden = _reply(emulator, leader, "team nobody")
+    assert "No results to show for a team called `nobody`" in hidden
+    assert "`support`" in hidden
+
+    gaps = _reply(emulator, leader, "gaps")
+    assert "*Leadership walks the talk*: leaders" in gaps
+    assert "*Cross-team collaboration*: teams" in gaps
+    assert "sales lowest" in gaps
+
+    assert "Tell me which dimension" in _reply(emulator, leader, "trend")
+    assert "Tell me which dimension" in _reply(emulator, leader, "trend empowerment 99")
+    assert "Tell me which team" in _reply(emulator, leader, "team")
+
+
+def test_posting_the_digest_uploads_the_chart_and_nudges_the_declining_team(
+    deps: Deps, bot: ServedBot, emulator: SlackEmulator, org: Org, clock: ManualClock
+) -> None:
+    _import_story(deps, Story())
+    # A live round in the same week as the last imported one, closed, then the scheduled post.
+    clock.set(clock.now() - timedelta(days=7))
+    send_round(deps, bot.gateway, kind=RoundKind.SCHEDULED)
+    clock.advance(timedelta(days=6))
+    report = post_due_digest(deps, bot.gateway)
+    assert report is not None
+    digest = json.dumps(last_digest(emulator)["blocks"])
+    assert "support* on *Empowerment* down" in digest
+    files = emulator.uploaded_files()
+    assert len(files) == 1
+    assert files[0]["content"].startswith(b"\x89PNG")
+    assert files[0]["channels"] == [LEADERS_CHANNEL]
+    assert files[0]["alt_txt"].startswith("Line chart of the share of favourable answers")
+    assert [n.team for n in report.team_nudges] == ["support"]
+    # The support team of the import has no Slack members here, so no DM goes out; nothing is
+    # posted twice when the job runs again.
+    assert post_due_digest(deps, bot.gateway) is None
+    assert len(emulator.uploaded_files()) == 1
+
+
+def test_team_nudges_go_to_the_team_channel_when_one_is_set(
+    deps: Deps, bot: ServedBot, emulator: SlackEmulator
+) -> None:
+    from bot.services.publishing import send_team_nudges
+
+    _import_story(deps, Story())
+    emulator.add_channel("C0SUPPORT", "support", [])
+    settings = deps.settings.model_copy(update={"team_channels": {"support": "C0SUPPORT"}})
+    with_channel = Deps(
+        settings=settings, engine=deps.engine, clock=deps.clock, prompts=deps.prompts
+    )
+    report = build_digest(with_channel)
+    assert send_team_nudges(with_channel, bot.gateway, report) == 1
+    nudge = emulator.messages("C0SUPPORT")[-1]["text"]
+    assert nudge.startswith("*A nudge for support*: Empowerment has clearly slipped")
+    assert "never anyone's individual answers" in nudge
+
+
+def test_comments_need_their_own_larger_group(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps, clock: ManualClock
+) -> None:
+    from bot.sandbox.people import open_comment_modal, submit_comment
+
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
+    nine = org.participants[:9]
+    for user in nine:
+        click_score(emulator, user, question_ids(latest_dm(emulator, user))[0], 4)
+    wait_for(lambda: len(answers(deps)) == 9)
+    view = open_comment_modal(emulator, nine[0])
+    outcome = deps.prompts.bank.outcome_question
+    first = question_ids(latest_dm(emulator, nine[0]))[0]
+    submit_comment(
+        emulator, nine[0], view, first if first != outcome else outcome, "nine is too few"
+    )
+    wait_for(lambda: any(a.comment for a in answers(deps)))
+    report = build_digest(deps)
+    assert report.comments == []  # 9 people answered: enough for scores, not for comments
+    tenth = org.participants[9]
+    click_score(emulator, tenth, question_ids(latest_dm(emulator, tenth))[0], 2)
+    wait_for(lambda: len(answers(deps)) == 10)
+    assert build_digest(deps).comments == ["nine is too few"]
+    # Participation: 10 of 18 answered, 8 did not: both groups pass, so the rate is exact.
+    assert build_digest(deps).participation.rate == pytest.approx(10 / 18)
+
+
+def test_when_almost_everyone_answered_the_rate_is_only_a_floor(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+) -> None:
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
+    answering = org.participants[:15]  # 3 of 18 stay silent: fewer than the minimum of 5
+    for user in answering:
+        click_score(emulator, user, question_ids(latest_dm(emulator, user))[0], 4)
+    wait_for(lambda: len(answers(deps)) == 15)
+    participation = build_digest(deps).participation
+    assert participation.rate_is_floor
+    assert participation.respondents is None
+    assert participation.rate == pytest.approx(13 / 18)
+    text = _reply(emulator, org.leaders[0], "digest")
+    assert "over 72% of the 18 people invited" in text
