@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 
 from bot.analytics.anonymity import GroupKind
 from bot.analytics.cells import Cell, GroupKey, PeriodCells
@@ -46,6 +47,7 @@ MIN_WEEKLY_SWING = 0.01
 SWING_HISTORY = 26  # weeks of earlier readings that inform a group's weekly swing
 
 
+@cache
 def week_number(period: str) -> int:
     """Weeks since 0001-W01 for "YYYY-Www", so periods can be subtracted."""
     year, week = int(period[:4]), int(period[6:])
@@ -183,14 +185,36 @@ class Findings:
     tests: int = 0
 
 
-def _cells_of(
-    history: Sequence[PeriodCells], key: GroupKey, dimension: str
-) -> list[tuple[int, Cell]]:
+class Timeline(list[PeriodCells]):
+    """A report's periods, oldest first, indexed by group and dimension on first use (a report
+    reads each series several times; at 50 teams and 26 weeks that adds up)."""
+
+    def __init__(self, periods: Sequence[PeriodCells]) -> None:
+        super().__init__(periods)
+        self._series: dict[tuple[GroupKey, str], list[tuple[int, Cell]]] = {}
+
+    def series(self, key: GroupKey, dimension: str) -> list[tuple[int, Cell]]:
+        found = self._series.get((key, dimension))
+        if found is None:
+            found = _scan(self, key, dimension)
+            self._series[(key, dimension)] = found
+        return found
+
+
+def _scan(history: Sequence[PeriodCells], key: GroupKey, dimension: str) -> list[tuple[int, Cell]]:
     return [
         (week_number(p.period), cell)
         for p in history
         if (cell := p.group(key, dimension)) is not None
     ]
+
+
+def _cells_of(
+    history: Sequence[PeriodCells], key: GroupKey, dimension: str
+) -> list[tuple[int, Cell]]:
+    if isinstance(history, Timeline):
+        return history.series(key, dimension)
+    return _scan(history, key, dimension)
 
 
 def group_swing(
@@ -436,6 +460,7 @@ def build_findings(
     # of the spread is the people's own (1).
     over_time = 0.0 if person_part is None else person_part
     persistent = 1.0 if person_part is None else person_part
+    history = Timeline(history)
     latest = history[-1]
     org: GroupKey = (GroupKind.ORG, "")
     org_noise = Noise(group_swing(history, [org], dimensions, over_time), over_time)

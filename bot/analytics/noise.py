@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Literal
 
 SCORES = (1, 2, 3, 4, 5)
@@ -201,6 +202,7 @@ def normal_two_sided_p(z: float) -> float:
     return math.erfc(abs(z) / math.sqrt(2.0))
 
 
+@cache
 def normal_quantile(probability: float) -> float:
     """Inverse standard normal CDF by bisection on erfc (ample for confidence levels)."""
     if not 0.0 < probability < 1.0:
@@ -288,13 +290,15 @@ def compare(
     v_a = keep * sampling_variance(before, within)
     v_b = keep * sampling_variance(after, within)
     se = math.sqrt(v_a + v_b + 2 * between)
-    # With a spread pooled over the group's history the degrees of freedom are many.
-    df = (
-        (v_a + v_b) ** 2 / (v_a**2 / (before.n - 1) + v_b**2 / (after.n - 1))
-        if within is None
-        else 1e6
-    )
     delta = after.mean - before.mean
+    if within is not None:
+        # A spread pooled over the group's history has many degrees of freedom: normal.
+        return compare_levels(
+            Level(before.mean, v_a + between, before.favourable_share),
+            Level(after.mean, v_b + between, after.favourable_share),
+            confidence=confidence,
+        )
+    df = (v_a + v_b) ** 2 / (v_a**2 / (before.n - 1) + v_b**2 / (after.n - 1))
     margin = t_quantile(1.0 - (1.0 - confidence) / 2.0, df) * se
     return Change(
         delta_mean=delta,

@@ -749,15 +749,23 @@ def kept_counts(*, session: Session, periods: Sequence[str]) -> list[KeptCounts]
     ]
 
 
-def respondent_means(
-    *, session: Session, periods: Sequence[str]
-) -> list[tuple[str, str, str, float]]:
-    """(period, respondent pseudonym, dimension, mean score): the raw material for drivers."""
-    if not periods:
+def respondent_scores(
+    *, session: Session, round_ids: Sequence[int], below: str | None = None
+) -> list[tuple[int, str, str, int]]:
+    """(round, respondent pseudonym, question, score) for every answer of these rounds: the
+    raw material for drivers and for how much of the spread is people's own.
+
+    `below` keeps only pseudonyms sorting before it: pseudonyms are uniform hex, so "40" keeps
+    an unbiased quarter of the people, which large organisations need no more than.
+    """
+    if not round_ids:
         return []
-    keys = (col(PulseRound.period), col(Answer.respondent), col(Question.dimension))
-    query = _period_answers(periods).add_columns(*keys, func.avg(col(Answer.score))).group_by(*keys)
-    return [(p, r, d, float(m)) for p, r, d, m in session.execute(query)]
+    query = sa_select(
+        col(Answer.round_id), col(Answer.respondent), col(Answer.question_id), col(Answer.score)
+    ).where(col(Answer.round_id).in_(round_ids))
+    if below is not None:
+        query = query.where(col(Answer.respondent) < below)
+    return [(r, p, q, s) for r, p, q, s in session.execute(query)]
 
 
 def participation(*, session: Session, period: str) -> tuple[int, int]:
@@ -889,3 +897,47 @@ def team_members(*, session: Session, team: str) -> list[Member]:
 def periods_with_rounds(*, session: Session) -> list[str]:
     query = sa_select(col(PulseRound.period)).distinct()
     return sorted(row[0] for row in session.execute(query))
+
+
+@dataclass(frozen=True, slots=True)
+class CellCount:
+    """Answers giving `score` to one question of one round, within one team and leader flag."""
+
+    round_id: int
+    question_id: str
+    team: str | None
+    is_leader: bool
+    score: int
+    answers: int
+
+
+def cell_counts(*, session: Session, round_ids: Sequence[int]) -> list[CellCount]:
+    """Score counts straight off the answer table (no joins: the fast path for big tables)."""
+    if not round_ids:
+        return []
+    keys = (
+        col(Answer.round_id),
+        col(Answer.question_id),
+        col(Answer.team),
+        col(Answer.is_leader),
+        col(Answer.score),
+    )
+    query = (
+        sa_select(*keys, func.count()).where(col(Answer.round_id).in_(round_ids)).group_by(*keys)
+    )
+    return [CellCount(*row) for row in session.execute(query)]
+
+
+def rounds_of_periods(*, session: Session, periods: Sequence[str]) -> dict[int, str]:
+    if not periods:
+        return {}
+    query = sa_select(col(PulseRound.id), col(PulseRound.period)).where(
+        col(PulseRound.period).in_(periods)
+    )
+    return {round_id: period for round_id, period in session.execute(query)}
+
+
+def question_dimensions(*, session: Session) -> dict[str, str]:
+    """Every question ever asked (retired ones too) and its dimension."""
+    query = sa_select(col(Question.id), col(Question.dimension))
+    return {question: dimension for question, dimension in session.execute(query)}

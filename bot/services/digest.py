@@ -33,6 +33,7 @@ MAX_COMMENTS = 5
 HISTORY_WEEKS = max(SWING_HISTORY, 26) + 1
 # Drivers look at respondents' answers over the last two months.
 DRIVER_WEEKS = 8
+DRIVER_PEOPLE = 1500
 FOLLOW_UP_WEEKS = 13
 
 
@@ -89,15 +90,36 @@ class Report:
         return next((r for r in self.findings.dimensions if r.dimension == dimension), None)
 
 
-def _counts(session: Session, periods: Sequence[str]) -> dict[str, PeriodCounts]:
+def _counts(
+    session: Session, periods: Sequence[str], dimension_of: dict[str, str]
+) -> dict[str, PeriodCounts]:
+    """Each period's sums, with distinct people per group.
+
+    One answer per person per question per round is guaranteed by the schema, so where a
+    period asked a dimension through a single question of a single round (the usual case), the
+    answers counted *are* the people; only other periods pay for COUNT(DISTINCT).
+    """
     counts = {period: PeriodCounts(period) for period in periods}
-    for row in repo.score_counts(session=session, periods=periods):
-        counts[row.period].add_scores(
-            row.dimension, row.team, row.is_leader, row.score, row.answers
-        )
-    for people in repo.people_counts(session=session, periods=periods):
-        key = (people.dimension, GroupKind(people.group_kind), people.group_name)
-        counts[people.period].people[key] = people.people
+    period_of = repo.rounds_of_periods(session=session, periods=periods)
+    sources: dict[tuple[str, str], set[tuple[int, str]]] = defaultdict(set)
+    people: dict[tuple[str, str, GroupKind, str], int] = defaultdict(int)
+    for row in repo.cell_counts(session=session, round_ids=list(period_of)):
+        period, dimension = period_of[row.round_id], dimension_of[row.question_id]
+        counts[period].add_scores(dimension, row.team, row.is_leader, row.score, row.answers)
+        sources[(period, dimension)].add((row.round_id, row.question_id))
+        split = GroupKind.LEADERS if row.is_leader else GroupKind.OTHERS
+        people[(period, dimension, GroupKind.ORG, "")] += row.answers
+        people[(period, dimension, split, "")] += row.answers
+        if row.team is not None:
+            people[(period, dimension, GroupKind.TEAM, row.team)] += row.answers
+    for (period, dimension, kind, name), n in people.items():
+        if len(sources[(period, dimension)]) == 1:
+            counts[period].people[(dimension, kind, name)] = n
+    mixed = sorted({period for (period, _), found in sources.items() if len(found) > 1})
+    for exact in repo.people_counts(session=session, periods=mixed):
+        if len(sources[(exact.period, exact.dimension)]) > 1:
+            key = (exact.dimension, GroupKind(exact.group_kind), exact.group_name)
+            counts[exact.period].people[key] = exact.people
     for kept in repo.kept_counts(session=session, periods=periods):
         key = (kept.dimension, GroupKind(kept.group_kind), kept.group_name)
         counts[kept.period].kept[key] = Cell(kept.people, Distribution(kept.counts))
@@ -132,13 +154,29 @@ def _gated_participation(invited: int, responded: int, minimum: int) -> Particip
 
 
 def _driver_pairs(
-    session: Session, periods: Sequence[str], outcome: str
+    session: Session,
+    periods: Sequence[str],
+    outcome: str,
+    dimension_of: dict[str, str],
+    people: int,
 ) -> tuple[dict[str, list[tuple[float, float]]], float | None]:
-    """(dimension score, outcome score) per respondent and period, and the person share."""
-    rows = repo.respondent_means(session=session, periods=periods)
+    """(dimension score, outcome score) per respondent and period, and the person share.
+
+    Above DRIVER_PEOPLE respondents a fixed, unbiased sample of them is enough for both.
+    """
+    period_of = repo.rounds_of_periods(session=session, periods=periods)
+    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    share_kept = min(1.0, DRIVER_PEOPLE / max(people, 1))
+    below = None if share_kept >= 1.0 else f"{max(1, int(share_kept * 256)):02x}"
+    for round_id, respondent, question, score in repo.respondent_scores(
+        session=session, round_ids=list(period_of), below=below
+    ):
+        total = totals[(period_of[round_id], respondent, dimension_of[question])]
+        total[0] += score
+        total[1] += 1
     by_person: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-    for period, respondent, dimension, mean in rows:
-        by_person[(period, respondent)][dimension] = mean
+    for (period, respondent, dimension), (score_sum, n) in totals.items():
+        by_person[(period, respondent)][dimension] = score_sum / n
     pairs: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for scores in by_person.values():
         if outcome not in scores:
@@ -146,7 +184,10 @@ def _driver_pairs(
         for dimension, value in scores.items():
             if dimension != outcome:
                 pairs[dimension].append((value, scores[outcome]))
-    share = person_share((r, d, m) for _, r, d, m in rows)
+    share = person_share(
+        (respondent, dimension, score_sum / n)
+        for (_, respondent, dimension), (score_sum, n) in totals.items()
+    )
     return pairs, share
 
 
@@ -179,12 +220,13 @@ def build_digest(deps: Deps, *, period: str | None = None) -> Report:
         periods = sorted(
             {p for p in answered if now_week - week_number(p) < HISTORY_WEEKS} | {chosen}
         )
-        counts = _counts(session, periods)
+        dimension_of = repo.question_dimensions(session=session)
+        counts = _counts(session, periods, dimension_of)
         participation, previous_rate = _participation(session, chosen, minimum)
         recent = [p for p in periods if now_week - week_number(p) < DRIVER_WEEKS]
         outcome = bank.outcome_dimension
-        pairs, share = _driver_pairs(session, recent, outcome)
         org_people = repo.period_respondents(session=session, period=chosen)
+        pairs, share = _driver_pairs(session, recent, outcome, dimension_of, org_people)
         comments = repo.period_comments(session=session, period=chosen)
         rounds = repo.rounds_in_period(session=session, period=chosen)
         since = deps.clock.now() - timedelta(weeks=FOLLOW_UP_WEEKS)
