@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck format clean
+.PHONY: demo test bench lint typecheck format clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ typecheck: $(STAMP)
 test: lint typecheck
 	$(BIN)/pytest
 	$(BIN)/pytest --database=postgresql -m "not demo"
+
+# Not run by CI: figures beside baselines measured in the same run (BENCH_SCALE=0.1 for a quick look).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
 
 format: $(STAMP)
 	$(BIN)/ruff format .

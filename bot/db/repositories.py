@@ -327,13 +327,16 @@ def finish_delivery(
     )
 
 
-def delivery_for(*, session: Session, round_id: int, slack_user_id: str) -> Delivery | None:
+def delivery_for(
+    *, session: Session, round_id: int, slack_user_id: str
+) -> tuple[Delivery, Member] | None:
     query = (
-        select(Delivery)
+        select(Delivery, Member)
         .join(Member, col(Member.id) == col(Delivery.member_id))
         .where(Delivery.round_id == round_id, Member.slack_user_id == slack_user_id)
     )
-    return session.exec(query).first()
+    found = session.exec(query).first()
+    return None if found is None else (found[0], found[1])
 
 
 def delivery_counts(*, session: Session, round_id: int) -> tuple[int, int]:

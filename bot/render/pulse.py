@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -40,16 +42,53 @@ def answer_value(round_id: int, question_id: str, score: int) -> str:
     return f"{round_id}|{question_id}|{score}"
 
 
+class PrebuiltBlock(Block):
+    """A block validated once and reused as its dict: every click re-renders a pulse DM, and
+    slack_sdk's validation of the same blocks again would be most of a click's work."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(type=str(data["type"]), block_id=data.get("block_id"))
+        self._data = data
+
+    def to_dict(self, *args: Any) -> dict[str, Any]:
+        return self._data
+
+
 def _question_blocks(
     view: PulseView, prompts: Prompts, number: int, qid: str, text: str
 ) -> list[Block]:
+    cell = _QuestionCell(
+        view.round_id, number, qid, text, view.answers.get(qid), qid in view.commented
+    )
+    return [PrebuiltBlock(data) for data in _validated_question_blocks(prompts, cell)]
+
+
+@dataclass(frozen=True, slots=True)
+class _QuestionCell:
+    """Everything one statement's blocks depend on (a cache key)."""
+
+    round_id: int
+    number: int
+    qid: str
+    text: str
+    chosen: int | None
+    commented: bool
+
+
+@lru_cache(maxsize=8192)
+def _validated_question_blocks(prompts: Prompts, cell: _QuestionCell) -> tuple[dict[str, Any], ...]:
+    return tuple(block.to_dict() for block in _question_models(prompts, cell))  # validates
+
+
+def _question_models(prompts: Prompts, cell: _QuestionCell) -> list[Block]:
     copy, bank = prompts.copy, prompts.bank
-    chosen = view.answers.get(qid)
+    round_id, number, qid, text = cell.round_id, cell.number, cell.qid, cell.text
+    chosen, commented = cell.chosen, cell.commented
     buttons = [
         ButtonElement(
             text=point.label,
             action_id=f"{ActionId.ANSWER_PREFIX}{point.score}",
-            value=answer_value(view.round_id, qid, point.score),
+            value=answer_value(round_id, qid, point.score),
             style="primary" if chosen == point.score else None,
         )
         for point in bank.scale
@@ -62,7 +101,7 @@ def _question_blocks(
     ]
     if chosen is not None:
         note = copy.t("pulse.recorded", label=bank.label(chosen))
-        if qid in view.commented:
+        if commented:
             note = f"{note} {copy.t('pulse.comment_noted')}"
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
     return blocks

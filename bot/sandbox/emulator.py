@@ -117,6 +117,15 @@ class Chaos:
 DROP = "drop"
 
 
+@dataclass
+class _Budget:
+    """A token bucket: `rate` calls a second, refilled continuously."""
+
+    rate: float
+    tokens: float
+    stamp: float
+
+
 @dataclass(frozen=True, slots=True)
 class _Trigger:
     """A trigger id handed to the app, and the view it was exchanged for, once it is."""
@@ -365,6 +374,7 @@ class SlackEmulator:
         self._lock = threading.RLock()
         self._state = _Workspace()
         self._chaos: dict[str, Chaos] = {}
+        self._budgets: dict[str, _Budget] = {}
         self._random = random.Random(0)
         self._ts = itertools.count(TS_START_US, TS_STEP_US)
         self._serial = itertools.count(1)
@@ -517,6 +527,28 @@ class SlackEmulator:
                 self._chaos[method] = chaos
             self._random.seed(seed)
 
+    def set_budget(self, method: str, per_second: float | None) -> None:
+        """Enforce a rate limit on `method` as Slack does: past `per_second` calls a second
+        (with a one-second burst) answer 429 with Retry-After: 1. None lifts it."""
+        with self._lock:
+            if per_second is None:
+                self._budgets.pop(method, None)
+            else:
+                self._budgets[method] = _Budget(per_second, per_second, time.monotonic())
+
+    def _within_budget(self, method: str) -> bool:
+        with self._lock:
+            budget = self._budgets.get(method)
+            if budget is None:
+                return True
+            now = time.monotonic()
+            budget.tokens = min(budget.rate, budget.tokens + (now - budget.stamp) * budget.rate)
+            budget.stamp = now
+            if budget.tokens < 1:
+                return False
+            budget.tokens -= 1
+            return True
+
     def chaos_outcome(self, method: str) -> tuple[str | None, bool]:
         """(failure to inject before the call or None, whether to drop the answer after it)."""
         with self._lock:
@@ -647,6 +679,8 @@ class SlackEmulator:
             return ApiAnswer(200, {"ok": False, "error": "not_authed"})
         if token != self.bot_token:
             return ApiAnswer(200, {"ok": False, "error": "invalid_auth"})
+        if not self._within_budget(method):
+            return ApiAnswer(429, {"ok": False, "error": "ratelimited"}, (("Retry-After", "1"),))
         fault = self._take_fault(method)
         if fault is not None:
             headers = (

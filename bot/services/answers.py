@@ -9,11 +9,12 @@ from sqlmodel import Session
 
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
-from bot.db.models import Delivery, PulseRound
+from bot.db.models import Delivery, Member
 from bot.errors import BadPayload, NotInvited, RoundClosed, UnknownQuestion
 from bot.render.pulse import PulseView
 from bot.services.actions import actions_for_round
 from bot.services.context import Deps
+from bot.services.round_facts import RoundFacts
 
 MAX_COMMENT_CHARS = 3000
 
@@ -27,26 +28,46 @@ class PulseState:
     ts: str | None
 
 
+def _facts(deps: Deps, round_id: int) -> RoundFacts:
+    def load() -> RoundFacts | None:
+        with session_scope(deps.engine) as session:
+            pulse_round = repo.get_round(session=session, round_id=round_id)
+            if pulse_round is None:
+                return None
+            questions = repo.round_questions(session=session, round_id=round_id)
+        actions = actions_for_round(deps, opened_at=pulse_round.opened_at)
+        return RoundFacts(
+            round_id=round_id,
+            period=pulse_round.period,
+            opened_at=pulse_round.opened_at,
+            closes_at=pulse_round.closes_at,
+            questions=tuple((q.id, q.text) for q in questions),
+            actions=tuple((a.name, a.text) for a in actions),
+        )
+
+    facts = deps.round_facts.get(round_id, load)
+    if facts is None:
+        raise BadPayload()
+    return facts
+
+
 def _open_delivery(
     deps: Deps, session: Session, *, round_id: int, slack_user_id: str
-) -> tuple[PulseRound, Delivery]:
-    pulse_round = repo.get_round(session=session, round_id=round_id)
-    if pulse_round is None:
-        raise BadPayload()
-    if deps.clock.now() >= pulse_round.closes_at:
-        raise RoundClosed(closes=pulse_round.closes_at)
-    delivery = repo.delivery_for(session=session, round_id=round_id, slack_user_id=slack_user_id)
-    if delivery is None or delivery.id is None:
+) -> tuple[RoundFacts, Delivery, Member]:
+    facts = _facts(deps, round_id)
+    if deps.clock.now() >= facts.closes_at:
+        raise RoundClosed(closes=facts.closes_at)
+    found = repo.delivery_for(session=session, round_id=round_id, slack_user_id=slack_user_id)
+    if found is None or found[0].id is None:
         raise NotInvited()
-    return pulse_round, delivery
+    return facts, found[0], found[1]
 
 
 def _respondent(
-    deps: Deps, pulse_round: PulseRound, delivery: Delivery, slack_user_id: str
+    deps: Deps, facts: RoundFacts, delivery: Delivery, slack_user_id: str
 ) -> repo.Respondent:
-    assert pulse_round.id is not None
     return repo.Respondent(
-        round_id=pulse_round.id,
+        round_id=facts.round_id,
         pseudonym=deps.respondent(slack_user_id),
         team=delivery.team,
         is_leader=delivery.is_leader,
@@ -54,33 +75,33 @@ def _respondent(
 
 
 def _state(
-    deps: Deps, session: Session, pulse_round: PulseRound, delivery: Delivery, slack_user_id: str
+    deps: Deps,
+    session: Session,
+    *,
+    facts: RoundFacts,
+    delivery: Delivery,
+    member: Member,
+    slack_user_id: str,
 ) -> PulseState:
-    assert pulse_round.id is not None
     answers = repo.answers_of(
-        session=session, round_id=pulse_round.id, respondent=deps.respondent(slack_user_id)
+        session=session, round_id=facts.round_id, respondent=deps.respondent(slack_user_id)
     )
-    member = repo.get_member_by_id(session=session, member_id=delivery.member_id)
     view = PulseView(
-        round_id=pulse_round.id,
-        period=pulse_round.period,
-        closes_at=pulse_round.closes_at,
-        zone_name=(member.tz if member else None) or deps.settings.timezone,
-        questions=tuple(
-            (q.id, q.text) for q in repo.round_questions(session=session, round_id=pulse_round.id)
-        ),
+        round_id=facts.round_id,
+        period=facts.period,
+        closes_at=facts.closes_at,
+        zone_name=member.tz or deps.settings.timezone,
+        questions=facts.questions,
         answers={a.question_id: a.score for a in answers},
         commented=frozenset(a.question_id for a in answers if a.comment),
         min_group_size=deps.settings.min_group_size,
-        actions=tuple(
-            (a.name, a.text) for a in actions_for_round(deps, opened_at=pulse_round.opened_at)
-        ),
+        actions=facts.actions,
     )
     return PulseState(view=view, channel=delivery.channel, ts=delivery.ts)
 
 
-def _check_question(session: Session, round_id: int, question_id: str) -> None:
-    if question_id not in {q.id for q in repo.round_questions(session=session, round_id=round_id)}:
+def _check_question(facts: RoundFacts, question_id: str) -> None:
+    if question_id not in {qid for qid, _ in facts.questions}:
         raise UnknownQuestion()
 
 
@@ -97,27 +118,41 @@ def record_answer(
     if not 1 <= score <= 5:
         raise BadPayload()
     with session_scope(deps.engine) as session:
-        pulse_round, delivery = _open_delivery(
+        facts, delivery, member = _open_delivery(
             deps, session, round_id=round_id, slack_user_id=slack_user_id
         )
-        _check_question(session, round_id, question_id)
+        _check_question(facts, question_id)
         repo.upsert_answer(
             session=session,
-            respondent=_respondent(deps, pulse_round, delivery, slack_user_id),
+            respondent=_respondent(deps, facts, delivery, slack_user_id),
             question_id=question_id,
             score=score,
             clicked_at=clicked_at or deps.clock.now(),
             now=deps.clock.now(),
         )
-        return _state(deps, session, pulse_round, delivery, slack_user_id)
+        return _state(
+            deps,
+            session,
+            facts=facts,
+            delivery=delivery,
+            member=member,
+            slack_user_id=slack_user_id,
+        )
 
 
 def pulse_state(deps: Deps, *, slack_user_id: str, round_id: int) -> PulseState:
     with session_scope(deps.engine) as session:
-        pulse_round, delivery = _open_delivery(
+        facts, delivery, member = _open_delivery(
             deps, session, round_id=round_id, slack_user_id=slack_user_id
         )
-        return _state(deps, session, pulse_round, delivery, slack_user_id)
+        return _state(
+            deps,
+            session,
+            facts=facts,
+            delivery=delivery,
+            member=member,
+            slack_user_id=slack_user_id,
+        )
 
 
 class CommentProblem(Exception):
@@ -143,10 +178,10 @@ def record_comment(
     """Attach an anonymous comment to one of the person's answers in this round."""
     comment = clean_comment(text)
     with session_scope(deps.engine) as session:
-        pulse_round, delivery = _open_delivery(
+        facts, delivery, member = _open_delivery(
             deps, session, round_id=round_id, slack_user_id=slack_user_id
         )
-        _check_question(session, round_id, question_id)
+        _check_question(facts, question_id)
         if not repo.set_comment(
             session=session,
             round_id=round_id,
@@ -156,4 +191,11 @@ def record_comment(
             now=deps.clock.now(),
         ):
             raise CommentProblem("comment_modal.error_answer_first")
-        return _state(deps, session, pulse_round, delivery, slack_user_id)
+        return _state(
+            deps,
+            session,
+            facts=facts,
+            delivery=delivery,
+            member=member,
+            slack_user_id=slack_user_id,
+        )

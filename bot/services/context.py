@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
 from bot.clock import Clock
 from bot.prompts import Prompts
 from bot.pseudonym import MissingPseudonymKey, pseudonym
+from bot.services.round_facts import RoundFactsCache
 from bot.settings import Settings
 
 
@@ -18,6 +19,7 @@ class Deps:
     engine: Engine
     clock: Clock
     prompts: Prompts
+    round_facts: RoundFactsCache = field(default_factory=RoundFactsCache, compare=False)
 
     def respondent(self, slack_user_id: str) -> str:
         """The pseudonym answers are stored under for this person."""

@@ -30,18 +30,22 @@ def _message_location(body: dict[str, Any]) -> tuple[str | None, str | None]:
 def handle_answer_button(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
 ) -> None:
-    ack()
     deps: Deps = context["deps"]
     gateway: SlackGateway = context["gateway"]
-    click = parse_answer_value(action.get("value"))
-    state = record_answer(
-        deps,
-        slack_user_id=user_id_of(body),
-        round_id=click.round_id,
-        question_id=click.question_id,
-        score=click.score,
-        clicked_at=parse_action_ts(action.get("action_ts")),
-    )
+    try:
+        click = parse_answer_value(action.get("value"))
+        state = record_answer(
+            deps,
+            slack_user_id=user_id_of(body),
+            round_id=click.round_id,
+            question_id=click.question_id,
+            score=click.score,
+            clicked_at=parse_action_ts(action.get("action_ts")),
+        )
+    finally:
+        # Ack only once the answer is stored (or refused): a crash before this point leaves
+        # the click unacknowledged, so Slack retries it and the idempotent upsert keeps it.
+        ack()
     channel, ts = _message_location(body)
     channel, ts = channel or state.channel, ts or state.ts
     if channel and ts:

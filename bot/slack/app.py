@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
@@ -13,6 +14,8 @@ from bot.render.ids import ActionId
 from bot.services.context import Deps
 from bot.slack import actions, commands, errors, views
 from bot.slack.gateway import make_gateway
+
+LISTENER_THREADS = 10
 
 
 class RedactAnswerIds(logging.Filter):
@@ -39,6 +42,11 @@ def create_app(deps: Deps, *, client: WebClient, logger: logging.Logger | None =
         signing_secret=deps.settings.slack_signing_secret or "",
         token_verification_enabled=False,
         logger=logger,
+        # Listeners ack first, then work (database, chat.update). Bolt's default pool of 10
+        # lets a burst of clicks queue behind that work, and a queued listener acks late.
+        listener_executor=ThreadPoolExecutor(
+            max_workers=LISTENER_THREADS, thread_name_prefix="cx-listener"
+        ),
     )
 
     @app.middleware

@@ -609,3 +609,22 @@ def test_stop_closes_the_socket() -> None:
     with pytest.raises(urllib.error.URLError):
         urllib.request.urlopen(f"{url}auth.test", timeout=2)  # noqa: S310
     assert emulator.calls() == []
+
+
+def test_a_budget_answers_429_with_retry_after_beyond_its_rate() -> None:
+    with SlackEmulator(bot_token="xoxb-t") as emulator:
+        emulator.add_user("U1", "one")
+        emulator.set_budget("chat.postMessage", 5)
+        client = WebClient(token="xoxb-t", base_url=emulator.api_url)
+        statuses = []
+        for _ in range(8):
+            try:
+                client.chat_postMessage(channel="U1", text="hi")
+                statuses.append(200)
+            except SlackApiError as error:
+                statuses.append(error.response.status_code)
+                assert error.response.headers["Retry-After"] == "1"
+        assert statuses.count(200) == 5
+        assert statuses.count(429) == 3
+        emulator.set_budget("chat.postMessage", None)
+        client.chat_postMessage(channel="U1", text="again")
