@@ -21,7 +21,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy bot
+	$(BIN)/mypy bot benchmarks
 
 # The whole suite on SQLite, then again on a throwaway PostgreSQL server started from the
 # machine's binaries (the demo test is SQLite-only: the demo always runs on embedded defaults).
