@@ -5,8 +5,11 @@ The rates measured here are quoted in the README; they are fixed by the seeds.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from bot.analytics.cells import Observation, PeriodCells, counts_from_rows, gate
 from bot.analytics.findings import Findings, build_findings, count_flags
 from bot.prompts import load_prompts
 from bot.sandbox.history import synthetic_report
@@ -89,3 +92,31 @@ def test_the_planted_story_is_told_as_planted(seed: int) -> None:
     silo = next(s for s in findings.silos if s.dimension == "collaboration")
     assert silo.verdict.real
     assert silo.lowest == "sales"
+
+
+def _shifted_history(shift: float) -> list[PeriodCells]:
+    """60 people, 12 weeks; from week 8 on everyone answers `shift` points higher."""
+    rng = random.Random(5)
+    moods = [rng.gauss(0, 0.35) for _ in range(60)]
+    rows = []
+    for week in range(12):
+        period = f"2026-W{30 + week:02d}"
+        lift = shift if week >= 8 else 0.0
+        for person, mood in enumerate(moods):
+            score = max(1, min(5, round(3.2 + mood + lift + rng.gauss(0, 0.6))))
+            rows.append(Observation(period, f"p{person}", "t", False, "empowerment", score))
+    counts = counts_from_rows(rows)
+    return [gate(counts[p], 5) for p in sorted(counts)]
+
+
+def test_an_action_is_followed_up_with_whether_its_dimension_moved() -> None:
+    moved = build_findings(
+        _shifted_history(0.8), dimensions=["empowerment"], actions=[("empowerment", "2026-W37")]
+    )
+    assert len(moved.follow_ups) == 1
+    assert moved.follow_ups[0].verdict.real
+    assert (moved.follow_ups[0].verdict.delta or 0) > 0.5
+    steady = build_findings(
+        _shifted_history(0.0), dimensions=["empowerment"], actions=[("empowerment", "2026-W37")]
+    )
+    assert not steady.follow_ups[0].verdict.real
