@@ -146,8 +146,10 @@ def run_interactions(folder: Path, *, people: int, clicks: int) -> tuple[Served,
             return [one(body) for body in bodies]
 
         results = []
+        profile = os.environ.get("BENCH_PROFILE")  # a file to write cxpulse serve's profile to
+        serve = ["-m", "cProfile", "-o", profile] if profile else []
         for command in (
-            [sys.executable, "-m", "bot", "serve", "--no-scheduler", "--host", "127.0.0.1"],
+            [sys.executable, *serve, "-m", "bot", "serve", "--no-scheduler", "--host", "127.0.0.1"],
             [sys.executable, "-m", "benchmarks.bare_bolt", "{port}", SECRET],
         ):
             port = _free_port()

@@ -50,27 +50,45 @@ def get_member_by_id(*, session: Session, member_id: int) -> Member | None:
 
 
 def upsert_directory(*, session: Session, entries: Iterable[DirectoryEntry], now: datetime) -> int:
-    """Mirror the Slack directory; people no longer listed become inactive. Opt-outs are kept."""
-    existing = {m.slack_user_id: m for m in session.exec(select(Member)).all()}
-    seen: set[str] = set()
-    for entry in entries:
-        seen.add(entry.slack_user_id)
-        member = existing.get(entry.slack_user_id)
-        if member is None:
-            member = Member(slack_user_id=entry.slack_user_id, updated_at=now)
-            session.add(member)
+    """Mirror the Slack directory; people no longer listed become inactive. Opt-outs are kept.
+
+    New people are inserted with ON CONFLICT DO NOTHING first, so two processes refreshing at
+    once (two schedulers, say) never trip over each other's inserts.
+    """
+    listed = {entry.slack_user_id: entry for entry in entries}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    known = set(session.exec(select(Member.slack_user_id)).all())
+    fresh = [
+        {
+            "slack_user_id": user_id,
+            "updated_at": now,
+            "is_leader": False,
+            "active": True,
+            "opted_out": False,
+        }
+        for user_id in listed
+        if user_id not in known
+    ]
+    if fresh:
+        session.execute(
+            insert(Member).on_conflict_do_nothing(index_elements=["slack_user_id"]), fresh
+        )
+    for member in session.exec(select(Member)).all():
+        entry = listed.get(member.slack_user_id)
+        if entry is None:
+            if member.active:
+                member.active = False
+                member.updated_at = now
+            continue
         member.team = entry.team
         member.is_leader = entry.is_leader
         member.tz = entry.tz
         member.locale = entry.locale
         member.active = True
         member.updated_at = now
-    for slack_user_id, member in existing.items():
-        if slack_user_id not in seen and member.active:
-            member.active = False
-            member.updated_at = now
     session.flush()
-    return len(seen)
+    return len(listed)
 
 
 def set_opted_out(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import re
+from concurrent.futures import Executor, Future
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -19,6 +21,7 @@ from bot.services.privacy import forget_member
 from bot.slack.errors import politely
 from bot.slack.parsing import parse_action_ts, parse_answer_value, parse_round_id, user_id_of
 
+log = logging.getLogger(__name__)
 ANSWER_ACTION = re.compile(rf"^{re.escape(ActionId.ANSWER_PREFIX)}[1-5]$")
 
 
@@ -49,7 +52,18 @@ def handle_answer_button(
     channel, ts = _message_location(body)
     channel, ts = channel or state.channel, ts or state.ts
     if channel and ts:
-        gateway.update_message(channel, ts, pulse_message(state.view, deps.prompts))
+        updates: Executor = context["updates"]
+        pending = updates.submit(
+            gateway.update_message, channel, ts, pulse_message(state.view, deps.prompts)
+        )
+        pending.add_done_callback(_log_update_failure)
+
+
+def _log_update_failure(done: Future[None]) -> None:
+    # The answer is stored; only the DM's check marks lag. No user id or score in the log.
+    error = done.exception()
+    if error is not None:
+        log.warning("could not update a pulse DM after a click: %s", type(error).__name__)
 
 
 def handle_comment_button(

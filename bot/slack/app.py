@@ -16,6 +16,7 @@ from bot.slack import actions, commands, errors, views
 from bot.slack.gateway import make_gateway
 
 LISTENER_THREADS = 10
+UPDATE_THREADS = 16
 
 
 class RedactAnswerIds(logging.Filter):
@@ -49,10 +50,15 @@ def create_app(deps: Deps, *, client: WebClient, logger: logging.Logger | None =
         ),
     )
 
+    # Updating a DM after a click waits on Slack; those waits get threads of their own so the
+    # listener threads stay free to store and ack the next clicks.
+    updates = ThreadPoolExecutor(max_workers=UPDATE_THREADS, thread_name_prefix="cx-update")
+
     @app.middleware
     def inject_dependencies(context: BoltContext, next: Callable[[], None]) -> None:
         context["deps"] = deps
         context["gateway"] = gateway
+        context["updates"] = updates
         next()
 
     for surface in (commands, actions, views, errors):
