@@ -204,6 +204,9 @@ COMMAND_AUDIENCE = {
     "digest": "leaders",
     "pulse": "admins",
     "act": "leaders",
+    "trend": "everyone",
+    "team": "leaders",
+    "gaps": "leaders",
 }
 
 
