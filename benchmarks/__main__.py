@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import platform
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,25 +19,60 @@ from rich.table import Table
 from benchmarks.digest_scale import DigestScale, run_digest_scale
 from benchmarks.fanout import run_fanout
 from benchmarks.interactions import run_interactions
+from benchmarks.report import Row, digest_row, fanout_row, interaction_rows
 from tests.postgres import PostgresServer, find_bindir
 
-console = Console()
+T = TypeVar("T")
+BENCHMARKS = ("fanout", "interactions", "digest")
+# A log or a pipe gets a table wide enough to read; a terminal keeps its own width.
+console = Console() if Console().is_terminal else Console(width=170)
 
 
 def _scaled(value: int, scale: float) -> int:
     return max(1, round(value * scale))
 
 
+def _step(progress: Progress, title: str, action: Callable[[], T]) -> T:
+    task = progress.add_task(title, total=1)
+    result = action()
+    progress.update(task, completed=1)
+    return result
+
+
+@contextmanager
+def _postgres_url() -> Iterator[str | None]:
+    """A database on a throwaway PostgreSQL server, or None without the binaries."""
+    bindir = find_bindir()
+    if bindir is None or os.environ.get("BENCH_SKIP_POSTGRES"):
+        yield None
+        return
+    server = PostgresServer(bindir).start()
+    try:
+        yield server.create_database()
+    finally:
+        server.stop()
+
+
 def main(
     scale: Annotated[
-        float,
-        typer.Option(envvar="BENCH_SCALE", help="Shrink every workload (0.1 for a quick look)."),
+        float, typer.Option(envvar="BENCH_SCALE", help="Shrink every workload (0.1: a quick look).")
     ] = 1.0,
+    only: Annotated[
+        str, typer.Option(envvar="BENCH_ONLY", help="Comma-separated: fanout,interactions,digest.")
+    ] = ",".join(BENCHMARKS),
     budget: Annotated[float, typer.Option(help="The emulated posting budget, DMs/s.")] = 100.0,
+    send_workers: Annotated[
+        int | None, typer.Option(help="CX_SEND_WORKERS for the fan-out (default: cx-pulse's).")
+    ] = None,
 ) -> None:
-    """Run the four benchmarks and print the table."""
+    """Run the benchmarks and print one table."""
     logging.basicConfig(level=logging.ERROR)
-    rows: list[tuple[str, str, str, str, str]] = []
+    chosen = {name.strip() for name in only.split(",")}
+    rows: list[Row] = []
+    notes: list[str] = [
+        f"scale {scale}; {os.cpu_count()} CPUs; Python {platform.python_version()}; "
+        "the load generator, the emulator and the app under test share this machine."
+    ]
     with (
         tempfile.TemporaryDirectory(prefix="cxpulse-bench-") as scratch,
         Progress(
@@ -42,93 +80,68 @@ def main(
         ) as progress,
     ):
         folder = Path(scratch)
-        task = progress.add_task("1/4 fan-out to 5,000 members", total=None)
-        fan = run_fanout(folder, people=_scaled(5000, scale), budget=budget)
-        progress.update(task, description="1/4 fan-out done", completed=1, total=1)
-        rows.append(
-            (
-                "1. Fan-out",
-                f"{fan.people} DMs at {fan.achieved:.1f}/s; {fan.rate_limited} 429s; "
-                f"{fan.duplicates} duplicates, {fan.missing} missing",
-                f"budget {fan.budget:.0f}/s",
-                f"{fan.share_of_budget:.0%} of budget",
-                "ok"
-                if fan.share_of_budget >= 0.9 and fan.duplicates == fan.missing == 0
-                else "MISS",
+        if "fanout" in chosen:
+            people = _scaled(5000, scale)
+            fan = _step(
+                progress,
+                f"1. fan-out to {people:,} members at {budget:.0f}/s",
+                lambda: run_fanout(folder, people=people, budget=budget, send_workers=send_workers),
             )
-        )
-
-        task = progress.add_task("2/4 + 4/4 clicks from 50 clients", total=None)
-        served, bare = run_interactions(
-            folder, people=_scaled(500, scale), clicks=_scaled(3000, scale)
-        )
-        progress.update(task, description="2/4 + 4/4 clicks done", completed=1, total=1)
-        ratio = served.throughput / bare.throughput
-        rows.append(
-            (
-                "2. Interactions",
-                f"{served.throughput:.0f} req/s, p50 {served.p50_ms:.0f} ms, "
-                f"p99 {served.p99_ms:.0f} ms, {served.errors} errors",
-                f"bare Bolt {bare.throughput:.0f} req/s, p50 {bare.p50_ms:.0f} ms, "
-                f"p99 {bare.p99_ms:.0f} ms",
-                f"{ratio:.0%} of bare throughput",
-                "ok" if served.p99_ms < 200 and ratio >= 0.5 and not served.errors else "MISS",
+            rows.append(fanout_row(fan))
+        if "interactions" in chosen:
+            clicks = _scaled(3000, scale)
+            found = _step(
+                progress,
+                f"2+4. {clicks:,} clicks from 50 clients, cxpulse serve then bare Bolt",
+                lambda: run_interactions(folder, people=_scaled(500, scale), clicks=clicks),
             )
-        )
-        rows.append(
-            (
-                "4. Memory",
-                f"cxpulse serve peak RSS {served.peak_rss_mb:.0f} MB",
-                f"bare Bolt {bare.peak_rss_mb:.0f} MB",
-                f"{served.peak_rss_mb / bare.peak_rss_mb:.1f}x bare",
-                "ok" if served.peak_rss_mb < 200 else "MISS",
+            rows.extend(interaction_rows(found))
+            shares = (found.cxpulse.load.client_cpu_share, found.bare.load.client_cpu_share)
+            notes.append(
+                f"2. the load generator used {shares[0]:.0%} / {shares[1]:.0%} of a core"
+                " (cx-pulse run / bare run; it hosts the emulator too)."
             )
-        )
-
-        people, weeks = _scaled(5000, scale), 50
-        scales: list[DigestScale] = []
-        task = progress.add_task("3/4 digest over 1M answers (SQLite)", total=None)
-        scales.append(
-            run_digest_scale(
-                f"sqlite:///{folder / 'digest.db'}", "SQLite", people=people, weeks=weeks
-            )
-        )
-        progress.update(task, description="3/4 SQLite done", completed=1, total=1)
-        postgres = _postgres_url()
-        if postgres is not None:
-            url, server = postgres
-            task = progress.add_task("3/4 digest over 1M answers (PostgreSQL)", total=None)
-            try:
-                scales.append(run_digest_scale(url, "PostgreSQL", people=people, weeks=weeks))
-            finally:
-                server.stop()
-            progress.update(task, description="3/4 PostgreSQL done", completed=1, total=1)
-        for found in scales:
-            rows.append(
-                (
-                    f"3. Digest ({found.database})",
-                    f"{found.answers:,} answers in {found.digest_s:.2f} s",
-                    f"bare GROUP BY {found.bare_s:.2f} s",
-                    f"{found.ratio:.1f}x the bare query",
-                    "ok" if found.digest_s < 2 and found.ratio <= 5 else "MISS",
+        if "digest" in chosen:
+            people = _scaled(5000, scale)
+            scales: list[DigestScale] = []
+            scales.append(
+                _step(
+                    progress,
+                    f"3. digest over {people * 200:,} answers, SQLite",
+                    lambda: run_digest_scale(
+                        f"sqlite:///{folder / 'digest.db'}", "SQLite", people=people, weeks=50
+                    ),
                 )
             )
-    table = Table(title=f"cx-pulse benchmarks (scale {scale})")
+            with _postgres_url() as url:
+                if url is None:
+                    notes.append("3. PostgreSQL binaries not found: its digest row was skipped.")
+                else:
+                    scales.append(
+                        _step(
+                            progress,
+                            f"3. digest over {people * 200:,} answers, PostgreSQL",
+                            lambda: run_digest_scale(url, "PostgreSQL", people=people, weeks=50),
+                        )
+                    )
+            for found_scale in scales:
+                rows.append(digest_row(found_scale))
+                notes.append(
+                    f"3. {found_scale.database}: loaded in {found_scale.load_s:.1f} s; "
+                    f"hot spots: {found_scale.hot_spots.describe()}."
+                )
+    _print(rows, notes)
+
+
+def _print(rows: list[Row], notes: list[str]) -> None:
+    table = Table(title="cx-pulse benchmarks", show_lines=True)
     for column in ("benchmark", "measured", "baseline (same run)", "ratio", "target"):
         table.add_column(column)
-    for row in rows:
+    for row in sorted(rows):
         table.add_row(*row)
     console.print(table)
-    if postgres is None:
-        console.print("PostgreSQL binaries not found: the PostgreSQL digest row was skipped.")
-
-
-def _postgres_url() -> tuple[str, PostgresServer] | None:
-    bindir = find_bindir()
-    if bindir is None or os.environ.get("BENCH_SKIP_POSTGRES"):
-        return None
-    server = PostgresServer(bindir).start()
-    return server.create_database(), server
+    for note in notes:
+        console.print(note, soft_wrap=True)
 
 
 if __name__ == "__main__":

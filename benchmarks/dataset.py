@@ -1,9 +1,12 @@
-"""A large answer table, loaded straight into the database (not through the click path)."""
+"""A large answer table, bulk-loaded straight into the database (COPY on PostgreSQL, one
+executemany on SQLite), not through the app's per-click path."""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, time, timedelta
+from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, text
 
@@ -11,7 +14,61 @@ from bot.analytics.rotation import plan_round
 from bot.prompts import Prompts
 from bot.pseudonym import pseudonym
 
-BATCH = 20_000
+QUESTIONS_PER_ROUND = 4
+LAST_MONDAY = date(2026, 11, 16)
+COLUMNS = "round_id, respondent, team, is_leader, question_id, score, created_at, updated_at"
+Row = tuple[int, str, str, bool, str, int, Any, Any]
+
+
+def _open_rounds(engine: Engine, prompts: Prompts, weeks: int) -> list[tuple[int, list[str]]]:
+    """One closed weekly round per week, ending the week of LAST_MONDAY: (id, its questions)."""
+    bank = prompts.bank
+    rotating = [[q.id for q in d.questions] for d in bank.rotating_dimensions]
+    rounds = []
+    with engine.begin() as connection:
+        for week in range(weeks):
+            monday = LAST_MONDAY - timedelta(weeks=weeks - 1 - week)
+            opened = datetime.combine(monday, time(10))
+            year, number, _ = monday.isocalendar()
+            period = f"{year}-W{number:02d}"
+            round_id = connection.execute(
+                text(
+                    "INSERT INTO pulse_round (kind, schedule_key, period, sequence, opened_at,"
+                    " closes_at) VALUES ('scheduled', :period, :period, :sequence, :opened,"
+                    " :closes) RETURNING id"
+                ),
+                {
+                    "period": period,
+                    "sequence": week,
+                    "opened": opened,
+                    "closes": opened + timedelta(days=5),
+                },
+            ).scalar_one()
+            questions = plan_round(rotating, bank.outcome_question, week, QUESTIONS_PER_ROUND)
+            connection.execute(
+                text(
+                    "INSERT INTO round_question (round_id, question_id, position)"
+                    " VALUES (:r, :q, :p)"
+                ),
+                [{"r": round_id, "q": q, "p": i} for i, q in enumerate(questions)],
+            )
+            rounds.append((int(round_id), questions))
+    return rounds
+
+
+def _rows(
+    rounds: list[tuple[int, list[str]]], *, people: int, teams: int, key: bytes, seed: int, now: Any
+) -> Iterator[Row]:
+    """Everyone answers every statement: a stable personal mood plus weekly noise."""
+    rng = random.Random(seed)
+    respondents = [pseudonym(key, f"U{i:06d}") for i in range(people)]
+    team_of = [f"team-{i % teams:02d}" for i in range(people)]
+    mood = [rng.gauss(0, 0.4) for _ in range(people)]
+    for round_id, questions in rounds:
+        for i in range(people):
+            for question in questions:
+                score = max(1, min(5, round(3.6 + mood[i] + rng.gauss(0, 0.7))))
+                yield (round_id, respondents[i], team_of[i], i % 20 == 0, question, score, now, now)
 
 
 def load_answers(
@@ -24,65 +81,29 @@ def load_answers(
     key: bytes,
     seed: int = 1,
 ) -> int:
-    """`weeks` weekly rounds of 4 questions each, answered by every one of `people`."""
-    rng = random.Random(seed)
-    bank = prompts.bank
-    first_monday = date(2026, 11, 16) - timedelta(weeks=weeks - 1)
-    respondents = [pseudonym(key, f"U{i:06d}") for i in range(people)]
-    mood = [rng.gauss(0, 0.4) for _ in range(people)]
-    now = datetime.now(UTC).replace(tzinfo=None)
-    total = 0
-    with engine.begin() as connection:
-        for week in range(weeks):
-            monday = first_monday + timedelta(weeks=week)
-            opened = datetime.combine(monday, time(10))
-            year, number, _ = monday.isocalendar()
-            period = f"{year}-W{number:02d}"
-            round_id = connection.execute(
-                text(
-                    "INSERT INTO pulse_round (kind, schedule_key, period, sequence, opened_at,"
-                    " closes_at) VALUES ('scheduled', :key, :period, :sequence, :opened, :closes)"
-                    " RETURNING id"
-                ),
-                {
-                    "key": period,
-                    "period": period,
-                    "sequence": week,
-                    "opened": opened,
-                    "closes": opened + timedelta(days=5),
-                },
-            ).scalar_one()
-            rotating = [[q.id for q in d.questions] for d in bank.rotating_dimensions]
-            questions = plan_round(rotating, bank.outcome_question, week, 4)
-            for position, question in enumerate(questions):
-                connection.execute(
-                    text(
-                        "INSERT INTO round_question (round_id, question_id, position)"
-                        " VALUES (:r, :q, :p)"
-                    ),
-                    {"r": round_id, "q": question, "p": position},
-                )
-            rows = [
-                {
-                    "round_id": round_id,
-                    "respondent": respondents[i],
-                    "team": f"team-{i % teams:02d}",
-                    "is_leader": i % 20 == 0,
-                    "question_id": question,
-                    "score": max(1, min(5, round(3.6 + mood[i] + rng.gauss(0, 0.7)))),
-                    "now": now,
-                }
-                for i in range(people)
-                for question in questions
-            ]
-            for start in range(0, len(rows), BATCH):
-                connection.execute(
-                    text(
-                        "INSERT INTO answer (round_id, respondent, team, is_leader, question_id,"
-                        " score, created_at, updated_at) VALUES (:round_id, :respondent, :team,"
-                        " :is_leader, :question_id, :score, :now, :now)"
-                    ),
-                    rows[start : start + BATCH],
-                )
-            total += len(rows)
-    return total
+    """`weeks` weekly rounds of 4 statements, answered by every one of `people`; rows loaded."""
+    rounds = _open_rounds(engine, prompts, weeks)
+    stamp = datetime(2026, 11, 23, 12)  # naive UTC, as the app stores it
+    raw = engine.raw_connection()
+    try:
+        driver: Any = raw.driver_connection
+        if engine.dialect.name == "postgresql":
+            rows = _rows(rounds, people=people, teams=teams, key=key, seed=seed, now=stamp)
+            with (
+                driver.cursor() as cursor,
+                cursor.copy(f"COPY answer ({COLUMNS}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            # SQLAlchemy's SQLite DateTime format, so the app reads these back like its own.
+            now = stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
+            rows = _rows(rounds, people=people, teams=teams, key=key, seed=seed, now=now)
+            driver.executemany(
+                f"INSERT INTO answer ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+                rows,
+            )
+        raw.commit()
+    finally:
+        raw.close()
+    return people * weeks * QUESTIONS_PER_ROUND

@@ -1,0 +1,56 @@
+"""A closed-loop load generator: N clients, each sending its next signed request as soon as the
+previous one is answered, the way Slack's retries-free happy path looks from the app."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from bot.sandbox.actors import post_signed
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    requests: int
+    errors: int  # answers other than 200
+    seconds: float
+    latencies_ms: tuple[float, ...]
+    client_cpu_share: float  # CPU the load generator itself used, as a share of one core
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, share: float) -> float:
+        """Nearest-rank percentile of the latencies (share 0.99 is p99)."""
+        ordered = sorted(self.latencies_ms)
+        return ordered[max(1, math.ceil(share * len(ordered))) - 1]
+
+
+def hammer(url: str, bodies: Sequence[str], *, secret: str, clients: int) -> Load:
+    """POST every body, signed with Slack's v0 scheme at send time, from `clients` threads."""
+
+    def send(body: str) -> tuple[int, float]:
+        sent = post_signed(url, body, signing_secret=secret)
+        return sent.status, sent.elapsed * 1000
+
+    cpu_before, started = _own_cpu(), time.monotonic()
+    with ThreadPoolExecutor(max_workers=clients, thread_name_prefix="bench-client") as pool:
+        results = list(pool.map(send, bodies))
+    seconds, cpu = time.monotonic() - started, _own_cpu() - cpu_before
+    return Load(
+        requests=len(results),
+        errors=sum(1 for status, _ in results if status != 200),
+        seconds=seconds,
+        latencies_ms=tuple(elapsed for _, elapsed in results),
+        client_cpu_share=cpu / seconds,
+    )
+
+
+def _own_cpu() -> float:
+    times = os.times()
+    return times.user + times.system

@@ -1,0 +1,90 @@
+"""The rows of the table: each figure, its baseline from the same run, the ratio, the target."""
+
+from __future__ import annotations
+
+from benchmarks.digest_scale import DigestScale
+from benchmarks.fanout import FanOut
+from benchmarks.interactions import AppRun, Interactions
+
+Row = tuple[str, str, str, str, str]
+P99_TARGET_MS = 200
+MEMORY_TARGET_MB = 200
+
+
+def _verdict(*checks: tuple[str, bool]) -> str:
+    return "\n".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks)
+
+
+def fanout_row(fan: FanOut) -> Row:
+    measured = (
+        f"{fan.accepted:,} DMs accepted in {fan.seconds:.1f} s of posting = {fan.rate:.1f}/s, "
+        f"{fan.paced_rate:.1f}/s net of the 1 s burst (round {fan.round_seconds:.1f} s end to "
+        f"end); {fan.rate_limited} 429s, at most {fan.most_429s_for_one_dm} for one DM; "
+        f"{fan.extra_dms} duplicate DMs, {fan.missing} of {fan.people:,} members without one, "
+        f"{fan.unsent_deliveries} unsent"
+        + (f"; send_round FAILED: {fan.failure}" if fan.failure else "")
+    )
+    exactly_once = fan.extra_dms == fan.missing == fan.unsent_deliveries == 0
+    finished = fan.failure is None
+    return (
+        "1. Fan-out",
+        measured,
+        f"emulated budget {fan.budget:.0f}/s = CX_SEND_RATE",
+        f"{fan.share_of_budget:.0%} of budget",
+        _verdict(
+            (">= 90%", fan.share_of_budget >= 0.9),
+            ("one DM each", exactly_once),
+            ("round finished", finished),
+        ),
+    )
+
+
+def _served(run: AppRun) -> str:
+    load = run.load
+    return (
+        f"{load.throughput:.0f} req/s, p50 {load.percentile(0.5):.0f} ms, "
+        f"p99 {load.percentile(0.99):.0f} ms, {load.errors} errors; "
+        f"{run.cpu_ms_per_request:.1f} ms CPU/request"
+    )
+
+
+def interaction_rows(found: Interactions) -> list[Row]:
+    ours, bare = found.cxpulse, found.bare
+    share = ours.load.throughput / bare.load.throughput
+    p99 = ours.load.percentile(0.99)
+    stored_ok = found.answers_stored == found.answers_expected and not found.answers_wrong
+    stored = (
+        f"; {found.answers_stored:,} of {found.answers_expected:,} answers stored, "
+        f"{found.answers_wrong} wrong"
+    )
+    return [
+        (
+            "2. Interactions",
+            _served(ours) + stored,
+            "bare Bolt " + _served(bare),
+            f"{share:.0%} of bare throughput; p99 {p99 / bare.load.percentile(0.99):.1f}x",
+            _verdict(
+                (f"p99 < {P99_TARGET_MS} ms", p99 < P99_TARGET_MS),
+                (">= 50% of bare", share >= 0.5),
+                ("all stored", stored_ok and not ours.load.errors),
+            ),
+        ),
+        (
+            "4. Memory",
+            f"cxpulse serve peak RSS {ours.peak_rss_mb:.0f} MB",
+            f"bare Bolt {bare.peak_rss_mb:.0f} MB",
+            f"{ours.peak_rss_mb / bare.peak_rss_mb:.1f}x bare",
+            _verdict((f"< {MEMORY_TARGET_MB} MB", ours.peak_rss_mb < MEMORY_TARGET_MB)),
+        ),
+    ]
+
+
+def digest_row(found: DigestScale) -> Row:
+    return (
+        f"3. Digest, {found.database}",
+        f"{found.answers:,} answers: {found.digest_s:.2f} s (first run {found.first_s:.2f} s); "
+        f"{found.dimensions} dimensions, {found.teams} teams shown",
+        f"bare GROUP BY {found.bare_s:.2f} s",
+        f"{found.ratio:.1f}x the bare query",
+        _verdict(("< 2 s", found.digest_s < 2), ("<= 5x", found.ratio <= 5)),
+    )
