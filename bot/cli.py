@@ -22,6 +22,8 @@ pulse_app = typer.Typer(help="Pulse rounds.", no_args_is_help=True)
 app.add_typer(pulse_app, name="pulse")
 # No hard wrapping: output is often piped or parsed, and wrapped lines break both.
 console = Console(soft_wrap=True)
+# Progress bars and notes that must not mix with output meant for a pipe.
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def _setup_logging(verbose: bool = False) -> None:
@@ -51,6 +53,14 @@ def _require(value: str | None, name: str, why: str) -> str:
         console.print(f"[red]{name} is not set.[/red] {why}")
         raise typer.Exit(2)
     return value
+
+
+@app.command()
+def keygen() -> None:
+    """Print a new CX_ENCRYPTION_KEY (Fernet) for encrypting installed bot tokens."""
+    from cryptography.fernet import Fernet
+
+    console.print(Fernet.generate_key().decode())
 
 
 @app.command()
@@ -90,18 +100,29 @@ def serve(
         "SLACK_SIGNING_SECRET",
         "HTTP mode verifies every request with it.",
     )
-    _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to talk to Slack.")
+    workspaces = None
+    if settings.distributed:
+        # Many workspaces: each one's token comes from its OAuth install, none from here.
+        from bot.tenancy import Workspaces
+
+        workspaces = Workspaces(settings)
+    else:
+        _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to talk to Slack.")
     deps = build_deps(settings)
     client = make_web_client(settings)
     server = make_server(
-        make_wsgi_app(create_app(deps, client=client), deps), host=host, port=settings.port
+        make_wsgi_app(create_app(deps, client=client, workspaces=workspaces), deps),
+        host=host,
+        port=settings.port,
     )
     scheduler = None
     if not no_scheduler:
         scheduler = BackgroundScheduler()
-        scheduling.start(scheduler, settings)
+        scheduling.start(scheduler, settings, follow=lambda: deps.settings)
     signal.signal(signal.SIGTERM, lambda *_: server.close())
     console.print(f"cx-pulse listening on http://{host}:{settings.port}/slack/events")
+    if workspaces is not None:
+        console.print(f"Install it in a workspace at http://{host}:{settings.port}/slack/install")
     try:
         server.run()
     finally:
@@ -130,7 +151,7 @@ def socket() -> None:
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to talk to Slack.")
     deps = build_deps(settings)
     scheduler = BackgroundScheduler()
-    scheduling.start(scheduler, settings)
+    scheduling.start(scheduler, settings, follow=lambda: deps.settings)
     try:
         handler = SocketModeHandler(create_app(deps, client=make_web_client(settings)), app_token)
         handler.start()  # type: ignore[no-untyped-call]
@@ -150,22 +171,25 @@ def scheduler() -> None:
 
     _setup_logging()
     settings = _settings()
-    build_deps(settings).engine.dispose()  # migrate and check prompts before the first run
+    # Migrate and check prompts before the first run; kept to follow admins' stored settings.
+    deps = build_deps(settings)
     # Not BlockingScheduler: its start() never returns, and jobs are installed on a started,
     # paused scheduler (so the stored jobs are loaded first); the main thread waits instead.
     background = BackgroundScheduler()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    scheduling.start(background, settings)
+    scheduling.start(background, settings, follow=lambda: deps.settings)
+    current = deps.settings
     console.print(
-        f"cx-pulse scheduler: pulses {settings.pulse_schedule}, "
-        f"digest {settings.digest_schedule} ({settings.timezone})"
+        f"cx-pulse scheduler: pulses {current.pulse_schedule}, "
+        f"digest {current.digest_schedule} ({current.timezone})"
     )
     stop.wait()
     # Let a job under way finish: a pulse round stopped mid-way is resumed by the next run,
     # but finishing is kinder to Slack's rate limits.
     background.shutdown(wait=True)
+    deps.engine.dispose()
 
 
 @pulse_app.command("send")
@@ -253,21 +277,30 @@ def import_(
         Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A CSV file.")
     ],
 ) -> None:
-    """Load historic answers: columns date, respondent, team, is_leader, question_id, score
-    and optionally comment. All or nothing; importing the same file again adds nothing."""
+    """Load historic answers from a CSV file: all or nothing, idempotent.
+
+    Columns: date, respondent, team, is_leader, question_id, score and optionally comment.
+    Importing the same file again adds nothing."""
     from rich.progress import Progress
 
     from bot.runtime import build_deps
-    from bot.services.importer import ImportRejected, import_answers, read_file
+    from bot.services.importer import ImportRejected, count_lines, import_answers, read_file
 
     settings = _settings()
     deps = build_deps(settings)
     known = {q.id for d in deps.prompts.bank.dimensions for q in d.questions}
     try:
-        rows = read_file(file, known)
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("Importing answers", total=len(rows))
-            report = import_answers(deps, rows, progress=lambda done: progress.advance(task, done))
+        with Progress(console=err_console, transient=True) as progress:
+            lines = max(count_lines(file) - 1, 1)
+            checking = progress.add_task("Checking rows", total=lines)
+            rows = read_file(
+                file, known, progress=lambda line: progress.update(checking, completed=line - 1)
+            )
+            progress.update(checking, completed=lines)
+            writing = progress.add_task("Writing answers", total=len(rows))
+            report = import_answers(
+                deps, rows, progress=lambda done: progress.advance(writing, done)
+            )
     except ImportRejected as rejected:
         console.print(
             f"[red]Nothing was imported:[/red] {rejected.total} problem(s) in {file}:",
@@ -279,6 +312,88 @@ def import_(
         f"Imported {report.added} new answers from {report.rows} rows "
         f"({report.already_present} were already there), "
         f"{len(report.periods)} week(s): {report.periods[0]} to {report.periods[-1]}."
+    )
+
+
+@app.command()
+def export(
+    csv_file: Annotated[
+        str,
+        typer.Option(
+            "--csv", metavar="FILE", help="Write the CSV here; `-` writes it to standard output."
+        ),
+    ],
+    since: Annotated[str | None, typer.Option(help="First week to include, as YYYY-Www.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last week to include, as YYYY-Www.")] = None,
+) -> None:
+    """Export aggregated, anonymity-gated results of every closed week with answers as CSV."""
+    import os
+
+    from rich.progress import Progress
+
+    from bot.prompts import load_prompts
+    from bot.runtime import build_deps
+    from bot.services.export import parse_week, plan_export, write_csv, write_csv_file
+
+    settings = _settings()
+    copy = load_prompts(settings.prompts_dir).copy
+    to_stdout = csv_file == "-"
+
+    def say(text: str) -> None:
+        # With the CSV on stdout, every note goes to stderr so the pipe gets CSV only.
+        (err_console if to_stdout else console).print(text, markup=False, highlight=False)
+
+    for option, value in (("--since", since), ("--until", until)):
+        if value is not None:
+            try:
+                parse_week(value)
+            except ValueError:
+                say(copy.t("export.bad_week", option=option, value=value[:16]))
+                raise typer.Exit(2) from None
+    if since is not None and until is not None and since > until:
+        say(copy.t("export.bad_range", since=since, until=until))
+        raise typer.Exit(2)
+    deps = build_deps(settings)
+    plan = plan_export(deps, since=since, until=until)
+    if plan.still_open:
+        say(copy.t("export.still_open", periods=", ".join(plan.still_open)))
+    if not plan.periods:
+        say(copy.t("export.nothing"))
+        raise typer.Exit(1)
+    if to_stdout:
+        try:
+            report = write_csv(deps, sys.stdout, plan.periods)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `cxpulse export --csv - | head`: the reader has had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(1) from None
+    else:
+        with Progress(
+            console=err_console, transient=True, disable=not err_console.is_terminal
+        ) as progress:
+            first = copy.t("export.progress", period=plan.periods[0])
+            task = progress.add_task(first, total=len(plan.periods))
+
+            def advance(period: str) -> None:
+                description = copy.t("export.progress", period=period)
+                progress.update(task, advance=1, description=description)
+
+            try:
+                report = write_csv_file(deps, Path(csv_file), plan.periods, progress=advance)
+            except OSError as error:
+                progress.stop()
+                say(f"{csv_file}: {error.strerror or error}")
+                raise typer.Exit(1) from error
+    say(
+        copy.t(
+            "export.written",
+            rows=report.rows,
+            count=len(report.periods),
+            first=report.periods[0],
+            last=report.periods[-1],
+            path=copy.t("export.stdout") if to_stdout else csv_file,
+            min_group=settings.min_group_size,
+        )
     )
 
 
@@ -313,7 +428,65 @@ def demo(
     logging.basicConfig(level=logging.WARNING)
     # The demo's bursts of simulated clicks briefly queue in waitress; that is expected here.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    run_demo(console, seed=seed, database=database)
+    run_demo(console, seed=seed, database=database, progress_console=err_console)
+
+
+@app.command()
+def manifest(
+    url: Annotated[
+        str | None,
+        typer.Option(help="HTTP mode: the app's public https:// address (default: Socket Mode)."),
+    ] = None,
+) -> None:
+    """Print the Slack app manifest to paste into api.slack.com/apps."""
+    from bot.manifest import dump, http_manifest, manifest_text
+
+    if url is None:
+        sys.stdout.write(manifest_text())
+        return
+    try:
+        text = dump(http_manifest(url))
+    except ValueError as exc:
+        console.print(f"[red]--url:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    sys.stdout.write(text)
+
+
+@app.command()
+def doctor() -> None:
+    """Check the bot token and its scopes, the leadership channel, the database and the key."""
+    from rich.text import Text
+
+    from bot.db.engine import make_engine
+    from bot.prompts import load_prompts
+    from bot.services.doctor import run_checks
+    from bot.slack.gateway import make_web_client
+
+    logging.getLogger("slack_sdk").setLevel(logging.CRITICAL)  # doctor reports failures itself
+    settings = _settings(needs_key=False)
+    copy = load_prompts(settings.prompts_dir).copy
+    engine = make_engine(settings.database_url)
+    try:
+        checks = run_checks(
+            settings=settings, client=make_web_client(settings), engine=engine, copy=copy
+        )
+    finally:
+        engine.dispose()
+    for check in checks:
+        mark = ("✓", "green") if check.passed else ("✗", "red")
+        line = Text.assemble(mark, " ", (check.title, "bold"), ": ", check.detail)
+        if check.fix:
+            line.append(" " + copy.t("doctor.fix", fix=check.fix))
+        console.print(line)
+        for item in check.items:
+            console.print(Text("    - " + item))
+        if check.note:
+            console.print(Text("    " + check.note, style="dim"))
+    failed = sum(not check.passed for check in checks)
+    if failed:
+        console.print(copy.t("doctor.summary_failed", failed=failed, count=len(checks)))
+        raise typer.Exit(1)
+    console.print(copy.t("doctor.summary_ok", count=len(checks)), highlight=False)
 
 
 def main() -> None:

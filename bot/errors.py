@@ -67,3 +67,9 @@ class CommandUsage(CxError):
     """A command used the wrong way; `usage` is already-written copy saying how."""
 
     copy_key = "errors.usage"
+
+
+class AdminsOnly(CxError):
+    """Someone who is not in CX_ADMINS tried to change settings (from App Home or a stale view)."""
+
+    copy_key = "errors.admins_only"

@@ -1,47 +1,96 @@
-"""Entry points the scheduler stores by reference; each builds its dependencies from settings."""
+"""Entry points the scheduler stores by reference; each builds its dependencies from settings
+and runs once for the deployment's workspace, or for every installed one (SLACK_CLIENT_ID)."""
 
 from __future__ import annotations
 
-from bot.db.models import RoundKind
+import logging
+from collections.abc import Callable
+
+from bot.clock import Clock
+from bot.db.engine import make_engine
 from bot.runtime import build_deps
+from bot.services.context import Deps
+from bot.services.ports import SlackGateway
 from bot.services.privacy import purge_old_answers
 from bot.services.publishing import post_due_digest
 from bot.services.reminders import send_reminders
-from bot.services.rounds import send_round
+from bot.services.rounds import run_pulse_schedule
 from bot.settings import Settings
-from bot.slack.gateway import make_gateway
+from bot.slack.gateway import make_gateway, make_web_client
+
+log = logging.getLogger(__name__)
+Job = Callable[[Deps, SlackGateway], object]
 
 
-def scheduled_pulse() -> None:
-    settings = Settings()
-    deps = build_deps(settings)
+class SomeWorkspacesFailed(RuntimeError):
+    """A job failed in at least one workspace; the others still ran."""
+
+
+def for_each_workspace(settings: Settings, job: Job, *, clock: Clock | None = None) -> int:
+    """Run `job` for each workspace; returns how many it ran for.
+
+    One workspace's failure (a revoked token, Slack down for it) is logged and does not stop
+    the others; the run as a whole then fails so the scheduler records it.
+    """
+    if not settings.distributed:
+        deps = build_deps(settings, clock=clock)
+        try:
+            job(deps, make_gateway(settings))
+        finally:
+            deps.engine.dispose()
+        return 1
+    from bot.slack.installations import installation_store
+    from bot.tenancy import Workspaces
+
+    main = make_engine(settings.database_url)
     try:
-        send_round(deps, make_gateway(settings), kind=RoundKind.SCHEDULED)
+        installed = installation_store(settings, main).workspaces()
     finally:
-        deps.engine.dispose()
+        main.dispose()
+    workspaces = Workspaces(settings, clock=clock)
+    failed: list[str] = []
+    try:
+        for workspace in installed:
+            client = make_web_client(settings, token=workspace.bot_token)
+            try:
+                job(workspaces.deps_for(workspace.team_id), make_gateway(settings, client))
+            except Exception:
+                log.exception("scheduled job failed for workspace %s", workspace.team_id)
+                failed.append(workspace.team_id)
+    finally:
+        workspaces.close()
+    if failed:
+        raise SomeWorkspacesFailed(f"failed for {len(failed)} of {len(installed)} workspaces")
+    return len(installed)
+
+
+def _unless_paused(job: Job, *, quietly: bool = False) -> Job:
+    def run(deps: Deps, gateway: SlackGateway) -> object:
+        if not deps.settings.paused:
+            return job(deps, gateway)
+        # The pulse job runs every few minutes: a line each time would drown the log.
+        log.log(
+            logging.DEBUG if quietly else logging.INFO,
+            "cx-pulse is paused (App Home or CX_PAUSED): skipping this scheduled run",
+        )
+        return None
+
+    return run
+
+
+def scheduled_pulse(clock: Clock | None = None) -> None:
+    """Every few minutes: open a period's round once the first person's local pulse time has
+    come, and send every DM that is due (`clock` is for tests and the sandbox)."""
+    for_each_workspace(Settings(), _unless_paused(run_pulse_schedule, quietly=True), clock=clock)
 
 
 def scheduled_digest() -> None:
-    settings = Settings()
-    deps = build_deps(settings)
-    try:
-        post_due_digest(deps, make_gateway(settings))
-    finally:
-        deps.engine.dispose()
+    for_each_workspace(Settings(), _unless_paused(post_due_digest))
 
 
 def scheduled_purge() -> None:
-    deps = build_deps(Settings())
-    try:
-        purge_old_answers(deps)
-    finally:
-        deps.engine.dispose()
+    for_each_workspace(Settings(), lambda deps, _gateway: purge_old_answers(deps))
 
 
 def scheduled_reminders() -> None:
-    settings = Settings()
-    deps = build_deps(settings)
-    try:
-        send_reminders(deps, make_gateway(settings))
-    finally:
-        deps.engine.dispose()
+    for_each_workspace(Settings(), _unless_paused(send_reminders))

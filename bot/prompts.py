@@ -1,20 +1,53 @@
-"""Loads everything people read: the question bank, nudges and message copy from prompts/."""
+"""Loads everything people read: the question bank, nudges and message copy from prompts/.
+
+English lives in prompts/*.yaml and holds the structure (ids, sources, rotation order). Each
+other language is a directory named by its language code (prompts/fr/) with the same three
+file names, holding only the translatable text keyed by the English ids; it must translate
+every English entry, nothing else, with the same {placeholders}, within the same limits.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from string import Formatter
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+DEFAULT_LANGUAGE = "en"
+PROMPT_FILES = ("questions.yaml", "nudges.yaml", "messages.yaml")
+_LANGUAGE_DIR = re.compile(r"^[a-z]{2}$")
+
+# Slack's limits on the plain-text fields these copy keys fill (Block Kit reference: view
+# title/submit/close 24, button text 75, confirm dialog title 100 / text 300 / buttons 30,
+# input placeholder 150, input label 2000). Checked for every language at load time.
+SLACK_TEXT_LIMITS: dict[str, int] = {
+    "comment_modal.title": 24,
+    "comment_modal.submit": 24,
+    "comment_modal.close": 24,
+    "comment_modal.text_placeholder": 150,
+    "comment_modal.question_label": 2000,
+    "comment_modal.text_label": 2000,
+    "pulse.comment_button": 75,
+    "commands.forget_me_confirm_button": 75,
+    "commands.forget_me_cancel_button": 75,
+    "commands.forget_me_dialog_title": 100,
+    "commands.forget_me_dialog_text": 300,
+    "commands.forget_me_dialog_confirm": 30,
+    "commands.forget_me_dialog_deny": 30,
+}
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+_Model = TypeVar("_Model", bound=_Strict)
 
 
 class ScalePoint(_Strict):
@@ -103,19 +136,32 @@ class NudgeLibrary(_Strict):
     def for_dimension(self, dimension_id: str) -> tuple[NudgeSpec, ...]:
         return self.nudges.get(dimension_id, ())
 
+    @cached_property
+    def by_id(self) -> dict[str, NudgeSpec]:
+        return {n.id: n for items in self.nudges.values() for n in items}
+
 
 class Copy:
     """Message templates keyed by dotted name; `.t()` fills `{placeholders}`."""
 
-    def __init__(self, templates: Mapping[str, str]) -> None:
+    def __init__(self, templates: Mapping[str, str], language: str = DEFAULT_LANGUAGE) -> None:
         self._templates = dict(templates)
+        self._file = (
+            "prompts/messages.yaml"
+            if language == DEFAULT_LANGUAGE
+            else f"prompts/{language}/messages.yaml"
+        )
 
     def t(self, key: str, **values: Any) -> str:
         try:
             template = self._templates[key]
         except KeyError:
-            raise KeyError(f"no copy for {key!r} in prompts/messages.yaml") from None
+            raise KeyError(f"no copy for {key!r} in {self._file}") from None
         return template.format(**values) if values else template
+
+    def templates(self) -> dict[str, str]:
+        """Every raw template by key, placeholders unfilled, in file order."""
+        return dict(self._templates)
 
     def keys(self) -> set[str]:
         return set(self._templates)
@@ -133,15 +179,72 @@ def _flatten(tree: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 class Prompts:
-    """Question bank, nudge library and copy, loaded together and checked against each other."""
+    """Question bank, nudge library and copy, loaded together and checked against each other.
 
-    def __init__(self, bank: QuestionBank, nudges: NudgeLibrary, copy: Copy) -> None:
+    One Prompts per language; all languages loaded together know each other, so any of them
+    answers `for_locale()`. Ids and scores are the same in every language.
+    """
+
+    def __init__(
+        self,
+        bank: QuestionBank,
+        nudges: NudgeLibrary,
+        copy: Copy,
+        *,
+        language: str = DEFAULT_LANGUAGE,
+    ) -> None:
         missing = [d.id for d in bank.dimensions if not nudges.for_dimension(d.id)]
         if missing:
             raise ValueError(f"nudges.yaml has no nudge for: {', '.join(missing)}")
         self.bank = bank
         self.nudges = nudges
         self.copy = copy
+        self.language = language
+        self._languages: dict[str, Prompts] = {language: self}
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The language codes loaded together with this one, English first."""
+        return tuple(sorted(self._languages, key=lambda code: (code != DEFAULT_LANGUAGE, code)))
+
+    def for_locale(self, locale: str | None) -> Prompts:
+        """The prompts in a Slack locale's language ("fr-FR" -> French); English for None and
+        for languages prompts/ has no translation for."""
+        found = self._languages.get(language_of(locale))
+        if found is not None:
+            return found
+        return self._languages.get(DEFAULT_LANGUAGE, self)
+
+    def statement(self, question_id: str, default: str) -> str:
+        """A question's text in this language; `default` for statements no longer in the bank."""
+        found = self.bank.questions_by_id.get(question_id)
+        return found[1].text if found is not None else default
+
+    def nudge_text(self, nudge_id: str, default: str) -> str:
+        """A nudge's text in this language; `default` for nudges no longer in the library."""
+        found = self.nudges.by_id.get(nudge_id)
+        return found.text if found is not None else default
+
+    def dimension_name(self, dimension_id: str) -> str:
+        """A dimension's name in this language; its id for dimensions no longer in the bank."""
+        try:
+            return self.bank.dimension(dimension_id).name
+        except KeyError:
+            return dimension_id
+
+    def _join(self, other: Prompts) -> None:
+        if other.language in self._languages:
+            raise ValueError(f"language {other.language!r} loaded twice")
+        self._languages[other.language] = other
+        for member in self._languages.values():
+            member._languages = self._languages
+
+
+def language_of(locale: str | None) -> str:
+    """The language code of a Slack locale: "fr-FR" and "fr_CA" -> "fr"; None -> "en"."""
+    if not locale:
+        return DEFAULT_LANGUAGE
+    return re.split(r"[-_]", locale.strip(), maxsplit=1)[0].lower() or DEFAULT_LANGUAGE
 
 
 def _read_yaml(path: Path) -> Any:
@@ -150,9 +253,175 @@ def _read_yaml(path: Path) -> Any:
 
 
 def load_prompts(directory: Path | str | None = None) -> Prompts:
-    """Read and validate prompts/ (or another directory with the same three files)."""
+    """Read and validate prompts/ (or another directory with the same three files), with every
+    translation in its language subdirectories; returns the English prompts."""
     root = Path(directory) if directory else DEFAULT_PROMPTS_DIR
     bank = QuestionBank.model_validate(_read_yaml(root / "questions.yaml"))
     nudges = NudgeLibrary.model_validate(_read_yaml(root / "nudges.yaml"))
-    copy = Copy(_flatten(_read_yaml(root / "messages.yaml")))
-    return Prompts(bank, nudges, copy)
+    messages = _flatten(_read_yaml(root / "messages.yaml"))
+    _check_copy(messages, _shown(root / "messages.yaml", root))
+    english = Prompts(bank, nudges, Copy(messages))
+    for language_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        if _LANGUAGE_DIR.match(language_dir.name) and language_dir.name != DEFAULT_LANGUAGE:
+            english._join(load_translation(english, language_dir))
+    return english
+
+
+# --- translations ----------------------------------------------------------------------------
+
+
+def placeholders(template: str, where: str = "") -> set[str]:
+    """The `{names}` a template expects ("{value:.1f}" -> "value")."""
+    try:
+        fields = [name for _, name, _, _ in Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc} in {template!r}") from None
+    return {re.split(r"[.\[]", name, maxsplit=1)[0] for name in fields}
+
+
+# Day and month names are one space-separated list each (see time.* in messages.yaml).
+NAME_LISTS = {"time.weekdays": 7, "time.months": 12}
+
+
+def _check_copy(messages: Mapping[str, str], where: str) -> None:
+    for key, count in NAME_LISTS.items():
+        names = messages.get(key)
+        if names is not None and len(names.split()) != count:
+            raise ValueError(f"{where}: {key} must list {count} names separated by spaces")
+    for key, limit in SLACK_TEXT_LIMITS.items():
+        text = messages.get(key)
+        if text is not None and len(text) > limit:
+            raise ValueError(
+                f"{where}: {key} is {len(text)} characters; Slack allows {limit} there"
+            )
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A file as people know it: prompts/fr/messages.yaml."""
+    return str(Path(root.name) / path.relative_to(root))
+
+
+def bank_texts(bank: QuestionBank) -> dict[str, str]:
+    """The translatable text of a bank, keyed as a translation file spells it."""
+    texts = {f"scale.{p.score}": p.label for p in bank.scale}
+    for dimension in bank.dimensions:
+        for name in ("name", "short", "why"):
+            texts[f"dimensions.{dimension.id}.{name}"] = getattr(dimension, name)
+    for dimension in bank.dimensions:
+        for question in dimension.questions:
+            texts[f"questions.{question.id}"] = question.text
+    return texts
+
+
+def nudge_texts(nudges: NudgeLibrary) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for items in nudges.nudges.values():
+        for nudge in items:
+            if f"nudges.{nudge.id}" in texts:
+                raise ValueError(f"nudge id {nudge.id} is used twice")
+            texts[f"nudges.{nudge.id}"] = nudge.text
+    return texts
+
+
+def _check_translation(
+    english: Mapping[str, str], translated: Mapping[str, str], where: str
+) -> None:
+    """Same keys, same placeholders: a complete translation and nothing else."""
+    stray = sorted(set(translated) - set(english))
+    if stray:
+        raise ValueError(
+            f"{where}: no English counterpart for {', '.join(stray)} "
+            "(a translation holds only the English ids' text, never structure)"
+        )
+    missing = [key for key in english if key not in translated]
+    if missing:
+        raise ValueError(f"{where}: no translation for {', '.join(missing)}")
+    for key, text in english.items():
+        expected = placeholders(text, f"English {key}")
+        found = placeholders(translated[key], f"{where}: {key}")
+        if found != expected:
+            raise ValueError(
+                f"{where}: {key} has placeholders {{{', '.join(sorted(found))}}}, "
+                f"the English has {{{', '.join(sorted(expected))}}}"
+            )
+
+
+def _readable_location(data: Any, loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location with list indexes replaced by the entry's id or score."""
+    parts: list[str] = []
+    node = data
+    for step in loc:
+        if isinstance(step, int) and isinstance(node, list | tuple) and step < len(node):
+            node = node[step]
+            label = node.get("id", node.get("score", step)) if isinstance(node, dict) else step
+            parts.append(str(label))
+        else:
+            node = node.get(step) if isinstance(node, dict) else None
+            parts.append(str(step))
+    return ".".join(parts)
+
+
+def _revalidate(model: type[_Model], data: dict[str, Any], where: str) -> _Model:
+    """Validate translated data with the English model, so its limits apply to it too."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_readable_location(data, tuple(e['loc']))}: {e['msg']}" for e in exc.errors()
+        )
+        raise ValueError(f"{where}: {problems}") from None
+
+
+def _texts_only(tree: Mapping[Any, Any], where: str, prefix: str = "") -> None:
+    """Every leaf of a translation is a non-empty string (not a number, a list or nothing)."""
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            _texts_only(value, where, f"{name}.")
+        elif not isinstance(value, str) or not value.strip():
+            raise ValueError(f"{where}: {name} must be a non-empty text, not {value!r}")
+
+
+def load_translation(english: Prompts, directory: Path) -> Prompts:
+    """Read one language directory (prompts/fr/) against the English prompts."""
+    language, root = directory.name, directory.parent
+    flat: dict[str, dict[str, str]] = {}
+    for name in PROMPT_FILES:
+        path = directory / name
+        if not path.is_file():
+            raise ValueError(
+                f"{_shown(path, root)} is missing: a translation needs all of {PROMPT_FILES}"
+            )
+        tree = _read_yaml(path) or {}
+        if not isinstance(tree, Mapping):
+            raise ValueError(f"{_shown(path, root)}: expected a mapping of ids to text")
+        flat[name] = _flatten(tree)
+        _texts_only(tree, _shown(path, root))
+
+    bank_path = _shown(directory / "questions.yaml", root)
+    texts = flat["questions.yaml"]
+    _check_translation(bank_texts(english.bank), texts, bank_path)
+    bank_data = english.bank.model_dump()
+    for point in bank_data["scale"]:
+        point["label"] = texts[f"scale.{point['score']}"]
+    for dimension in bank_data["dimensions"]:
+        for name in ("name", "short", "why"):
+            dimension[name] = texts[f"dimensions.{dimension['id']}.{name}"]
+        for question in dimension["questions"]:
+            question["text"] = texts[f"questions.{question['id']}"]
+    bank = _revalidate(QuestionBank, bank_data, bank_path)
+
+    nudges_path = _shown(directory / "nudges.yaml", root)
+    texts = flat["nudges.yaml"]
+    _check_translation(nudge_texts(english.nudges), texts, nudges_path)
+    nudge_data = english.nudges.model_dump()
+    for items in nudge_data["nudges"].values():
+        for nudge in items:
+            nudge["text"] = texts[f"nudges.{nudge['id']}"]
+    nudges = _revalidate(NudgeLibrary, nudge_data, nudges_path)
+
+    messages_path = _shown(directory / "messages.yaml", root)
+    english_messages = english.copy.templates()
+    _check_translation(english_messages, flat["messages.yaml"], messages_path)
+    _check_copy(flat["messages.yaml"], messages_path)
+    return Prompts(bank, nudges, Copy(flat["messages.yaml"], language), language=language)

@@ -10,7 +10,7 @@ from bot.db import repositories as repo
 from bot.db.engine import make_engine, session_scope
 from bot.db.migrate import upgrade_to_head
 from bot.db.models import Question
-from bot.prompts import Prompts, load_prompts
+from bot.prompts import Prompts, language_of, load_prompts
 from bot.pseudonym import MissingPseudonymKey
 from bot.services.context import Deps
 from bot.settings import Settings
@@ -40,11 +40,28 @@ def build_deps(
     if settings.pseudonym_key is None:
         raise MissingPseudonymKey()
     prompts = load_prompts(settings.prompts_dir)
+    organisation = organisation_prompts(prompts, settings.locale)
     check_rotation(len(prompts.bank.rotating_dimensions), settings.questions_per_round)
     # Every sending worker may hold a connection while Bolt's listener threads need theirs too.
     engine = engine or make_engine(
         settings.database_url, pool_size=settings.send_workers + 5, max_overflow=20
     )
     upgrade_to_head(engine, pseudonym_key=settings.pseudonym_key.get_secret_value())
-    sync_question_bank(engine, prompts)
-    return Deps(settings=settings, engine=engine, clock=clock or SystemClock(), prompts=prompts)
+    sync_question_bank(engine, prompts)  # in English, whatever the organisation's language
+    return Deps(
+        env=settings,
+        engine=engine,
+        clock=clock or SystemClock(),
+        prompts=organisation,
+    )
+
+
+def organisation_prompts(prompts: Prompts, locale: str) -> Prompts:
+    """The prompts in CX_LOCALE's language, refusing a language prompts/ does not have."""
+    chosen = prompts.for_locale(locale)
+    if chosen.language != language_of(locale):
+        raise ValueError(
+            f"CX_LOCALE={locale}: prompts/ has no translation for it "
+            f"(languages: {', '.join(prompts.languages)})"
+        )
+    return chosen

@@ -3,23 +3,35 @@
 Jobs are stored by reference (`bot.jobs:...`) so a restart finds them again; `coalesce` plus a
 misfire grace means a run missed while down happens once on restart, and the rounds table's
 unique period key means a run can never send the same round twice.
+
+The pulse job is not a weekly trigger: pulses are due at the schedule's time on each person's
+own wall clock (`bot.analytics.periods.local_due_at`), so it runs every few minutes, opens a
+period's round once the first of those times has come and sends whatever DMs are due. It reads
+the schedule at each run, so a time changed in App Home needs no retiming.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.analytics.periods import candidate_periods, local_due_at, person_zone, shift_period
 from bot.settings import Settings
 
 PULSE_JOB_ID = "cx-pulse-round"
 DIGEST_JOB_ID = "cx-digest"
 PURGE_JOB_ID = "cx-retention-purge"
 REMINDER_JOB_ID = "cx-reminders"
+FOLLOW_JOB_ID = "cx-follow-settings"
+FOLLOW_SECONDS = 60
+PULSE_EVERY_MINUTES = 5  # local due times are whole quarter hours in every zone in use
 JOB_TABLE = "apscheduler_jobs"
+LOCAL_STORE = "local"  # this process's own jobs, never shared through the database
 
 
 def weekly_trigger(weekly: tuple[str, int, int], settings: Settings) -> CronTrigger:
@@ -28,7 +40,8 @@ def weekly_trigger(weekly: tuple[str, int, int], settings: Settings) -> CronTrig
 
 
 def pulse_trigger(settings: Settings) -> CronTrigger:
-    return weekly_trigger(settings.pulse_weekly, settings)
+    """When the pulse job runs: every few minutes, on the clock's five-minute marks."""
+    return CronTrigger(minute=f"*/{PULSE_EVERY_MINUTES}", timezone=settings.zone)
 
 
 def digest_trigger(settings: Settings) -> CronTrigger:
@@ -45,7 +58,10 @@ def next_fire(trigger: CronTrigger, after: datetime) -> datetime:
 
 def configure(scheduler: BaseScheduler, settings: Settings) -> None:
     scheduler.configure(
-        jobstores={"default": SQLAlchemyJobStore(url=settings.database_url, tablename=JOB_TABLE)},
+        jobstores={
+            "default": SQLAlchemyJobStore(url=settings.database_url, tablename=JOB_TABLE),
+            LOCAL_STORE: MemoryJobStore(),
+        },
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
@@ -82,8 +98,41 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
             scheduler.reschedule_job(job_id, trigger=trigger)
 
 
-def start(scheduler: BaseScheduler, settings: Settings) -> None:
+def start(
+    scheduler: BaseScheduler,
+    settings: Settings,
+    *,
+    follow: Callable[[], Settings] | None = None,
+) -> None:
+    """Start with the jobs installed; with `follow`, retime them each minute from what it
+    returns, so a pulse time an admin changes in App Home takes effect without a restart."""
     configure(scheduler, settings)
     scheduler.start(paused=True)
-    install_jobs(scheduler, settings)
+    install_jobs(scheduler, follow() if follow else settings)
+    if follow is not None:
+        scheduler.add_job(
+            lambda: install_jobs(scheduler, follow()),
+            trigger="interval",
+            seconds=FOLLOW_SECONDS,
+            id=FOLLOW_JOB_ID,
+            jobstore=LOCAL_STORE,
+            replace_existing=True,
+        )
     scheduler.resume()
+
+
+def next_pulse_at(settings: Settings, after: datetime, zone_name: str | None = None) -> datetime:
+    """When the next scheduled pulse reaches someone in `zone_name` (a Slack `tz`; None or an
+    unknown zone: the organisation's), strictly after `after`; aware, in that zone.
+
+    This is the person's local pulse time (see `local_due_at`); the job sends it on its next
+    run, within `PULSE_EVERY_MINUTES`. Pausing is not taken into account.
+    """
+    zone = person_zone(zone_name, settings.zone)
+    period = candidate_periods(after, settings.zone)[0]
+    for _ in range(4):  # the previous, current and next org weeks, and one more for safety
+        due = local_due_at(period, settings.pulse_weekly, zone)
+        if due > after:
+            return due.astimezone(zone)
+        period = shift_period(period, 1)
+    raise AssertionError("a weekly pulse is always due within two weeks")

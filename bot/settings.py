@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     slack_signing_secret: str | None = Field(default=None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: str | None = Field(default=None, alias="SLACK_APP_TOKEN")
     slack_api_url: str = Field(default="https://slack.com/api/", alias="SLACK_API_URL")
+    # Set both to serve many workspaces: Slack's OAuth install flow at /slack/install.
+    slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
+    # Fernet key (`cxpulse keygen`) that encrypts installed bot tokens at rest.
+    encryption_key: SecretStr | None = Field(default=None, alias="CX_ENCRYPTION_KEY")
     database_url: str = Field(default="sqlite:///cxpulse.db", alias="DATABASE_URL")
     leadership_channel: str | None = Field(default=None, alias="CX_LEADERSHIP_CHANNEL")
     admins: Annotated[frozenset[str], NoDecode] = Field(
@@ -48,7 +53,17 @@ class Settings(BaseSettings):
     team_channels: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict, alias="CX_TEAM_CHANNELS"
     )
+    # Where teams come from: Slack user groups (smallest wins), or the members of the channels
+    # named in CX_TEAM_CHANNELS.
+    team_source: Literal["usergroups", "channels"] = Field(
+        default="usergroups", alias="CX_TEAM_SOURCE"
+    )
+    # No scheduled rounds, reminders or digests while paused (admins pause from App Home).
+    paused: bool = Field(default=False, alias="CX_PAUSED")
     timezone: str = Field(default="UTC", alias="CX_TIMEZONE")
+    # The organisation's language, for channel posts (digest, team channels) and for people
+    # whose Slack locale is unknown; DMs and replies to a person follow that person's locale.
+    locale: str = Field(default="en", pattern=r"^[A-Za-z]{2}([-_][A-Za-z]{2})?$", alias="CX_LOCALE")
     port: int = Field(default=3000, ge=1, le=65535, alias="PORT")
 
     questions_per_round: int = Field(default=4, ge=3, le=5, alias="CX_QUESTIONS_PER_ROUND")
@@ -99,6 +114,37 @@ class Settings(BaseSettings):
                 "easily than scores"
             )
         return self
+
+    @model_validator(mode="after")
+    def _distribution_is_complete(self) -> Settings:
+        if bool(self.slack_client_id) != bool(self.slack_client_secret):
+            raise ValueError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both")
+        if self.slack_client_id and self.encryption_key is None:
+            raise ValueError(
+                "CX_ENCRYPTION_KEY is required with SLACK_CLIENT_ID: installed bot tokens are "
+                "stored encrypted (make one with `cxpulse keygen`)"
+            )
+        return self
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from cryptography.fernet import Fernet
+
+            try:
+                Fernet(value.get_secret_value().encode())
+            except ValueError as exc:
+                raise ValueError(
+                    "CX_ENCRYPTION_KEY must be a Fernet key: 32 url-safe base64-encoded bytes "
+                    "(make one with `cxpulse keygen`)"
+                ) from exc
+        return value
+
+    @property
+    def distributed(self) -> bool:
+        """Serving many workspaces through OAuth installs, rather than one bot token."""
+        return bool(self.slack_client_id)
 
     @field_validator("timezone")
     @classmethod

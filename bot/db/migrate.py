@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -27,3 +29,21 @@ def upgrade_to_head(engine: Engine, *, pseudonym_key: str | None = None) -> None
         config.attributes["connection"] = connection
         config.attributes["pseudonym_key"] = pseudonym_key
         command.upgrade(config, "head")
+
+
+def head_revision() -> str | None:
+    """The newest migration this version of cx-pulse ships."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def known_revisions() -> set[str]:
+    """Every migration this version of cx-pulse ships."""
+    return {
+        script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions()
+    }
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None when it was never migrated); changes nothing."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

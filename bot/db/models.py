@@ -90,6 +90,8 @@ class Delivery(SQLModel, table=True):
     team: str | None = Field(default=None, max_length=120)
     is_leader: bool = Field(default=False)
     status: str = Field(default=DeliveryStatus.PENDING, max_length=16, index=True)
+    # When this person's DM may go out: their local pulse time (scheduled), or at once (ad hoc).
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     channel: str | None = Field(default=None, max_length=32)
     ts: str | None = Field(default=None, max_length=32)
     error: str | None = Field(default=None, max_length=120)
@@ -173,3 +175,28 @@ class ActionItem(SQLModel, table=True):
     created_by: str = Field(max_length=32)
     period: str = Field(max_length=16)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+
+
+class WorkspaceSetting(SQLModel, table=True):
+    """An admin's choice made in App Home; it overrides the environment default of its name.
+
+    `value` is JSON. Kept as key/value rows so adding a setting needs no migration.
+    """
+
+    __tablename__ = "workspace_setting"
+
+    key: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=4000)
+    updated_by: str = Field(max_length=32)
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class DigestSnapshot(SQLModel, table=True):
+    """The findings of each posted digest (already through the anonymity gate), so App Home can
+    show leaders the latest headline without recomputing a digest over every answer."""
+
+    __tablename__ = "digest_snapshot"
+
+    period: str = Field(primary_key=True, max_length=16)
+    posted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    findings: str  # the JSON of `cxpulse digest --json`

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +47,12 @@ def get_member(*, session: Session, slack_user_id: str) -> Member | None:
 
 def get_member_by_id(*, session: Session, member_id: int) -> Member | None:
     return session.get(Member, member_id)
+
+
+def member_locale(*, session: Session, slack_user_id: str) -> str | None:
+    """The person's Slack locale as last read from the directory (None when unknown)."""
+    query = sa_select(col(Member.locale)).where(col(Member.slack_user_id) == slack_user_id)
+    return session.execute(query).scalar_one_or_none()
 
 
 def upsert_directory(*, session: Session, entries: Iterable[DirectoryEntry], now: datetime) -> int:
@@ -238,8 +244,15 @@ def latest_closed_round_without_digest(*, session: Session, now: datetime) -> Pu
 # --- deliveries ----------------------------------------------------------------------------
 
 
-def create_deliveries(*, session: Session, round_id: int, members: Iterable[Member]) -> int:
-    """One pending delivery per member; members who already have one for the round are skipped."""
+def create_deliveries(
+    *,
+    session: Session,
+    round_id: int,
+    members: Iterable[Member],
+    due_at: Callable[[Member], datetime],
+) -> int:
+    """One pending delivery per member, to go out at `due_at(member)`; members who already have
+    one for the round are skipped."""
     have = set(session.exec(select(Delivery.member_id).where(Delivery.round_id == round_id)).all())
     created = 0
     for member in members:
@@ -252,6 +265,7 @@ def create_deliveries(*, session: Session, round_id: int, members: Iterable[Memb
                 team=member.team,
                 is_leader=member.is_leader,
                 status=DeliveryStatus.PENDING,
+                due_at=due_at(member),
             )
         )
         created += 1
@@ -259,18 +273,56 @@ def create_deliveries(*, session: Session, round_id: int, members: Iterable[Memb
     return created
 
 
+def _claimable(*, now: datetime, stale_before: datetime) -> Any:
+    """Deliveries a worker may take: due, and pending or left behind by a stale claim."""
+    return (col(Delivery.due_at) <= now) & (
+        (col(Delivery.status) == DeliveryStatus.PENDING)
+        | (
+            (col(Delivery.status) == DeliveryStatus.SENDING)
+            & (col(Delivery.claimed_at) < stale_before)
+        )
+    )
+
+
+def rounds_with_due_deliveries(
+    *, session: Session, now: datetime, stale_before: datetime
+) -> list[int]:
+    """Open rounds (oldest first) with deliveries a worker could claim at `now`."""
+    query = (
+        sa_select(col(Delivery.round_id))
+        .join(PulseRound, col(PulseRound.id) == col(Delivery.round_id))
+        .where(col(PulseRound.closes_at) > now, _claimable(now=now, stale_before=stale_before))
+        .distinct()
+        .order_by(col(Delivery.round_id))
+    )
+    return [int(round_id) for round_id in session.execute(query).scalars()]
+
+
+def participant_zones(*, session: Session) -> set[str | None]:
+    """The distinct Slack `tz` values of the people who take part (None: not known)."""
+    query = select(Member.tz).where(col(Member.active).is_(True), col(Member.opted_out).is_(False))
+    return set(session.exec(query.distinct()).all())
+
+
+def directory_seen_at(*, session: Session) -> datetime | None:
+    """When the directory was last mirrored (every listed member is stamped), if ever."""
+    seen: datetime | None = session.execute(
+        sa_select(func.max(col(Member.updated_at)))
+    ).scalar_one_or_none()
+    return seen
+
+
 def claim_deliveries(
     *, session: Session, round_id: int, limit: int, now: datetime, stale_before: datetime
 ) -> tuple[str, list[tuple[Delivery, Member]]]:
-    """Claim up to `limit` deliveries to send: pending ones, and ones whose claim went stale.
+    """Claim up to `limit` deliveries to send: pending ones due by `now`, and ones whose claim
+    went stale.
 
     The claim is one UPDATE guarded by the status, so two workers never claim the same row;
     on PostgreSQL the candidates are also locked with SKIP LOCKED so workers don't queue up.
     """
     token = str(uuid.uuid4())
-    claimable = (col(Delivery.status) == DeliveryStatus.PENDING) | (
-        (col(Delivery.status) == DeliveryStatus.SENDING) & (col(Delivery.claimed_at) < stale_before)
-    )
+    claimable = _claimable(now=now, stale_before=stale_before)
     candidates = (
         sa_select(col(Delivery.id))
         .where(col(Delivery.round_id) == round_id, claimable)

@@ -35,7 +35,7 @@ def _option_text(number: int, text: str) -> str:
 def comment_modal(view: PulseView, prompts: Prompts) -> View:
     copy = prompts.copy
     options = [
-        Option(value=qid, text=_option_text(number, text))
+        Option(value=qid, text=_option_text(number, prompts.statement(qid, text)))
         for number, (qid, text) in enumerate(view.questions, start=1)
     ]
     # Default to the customer-first outcome statement, which every round ends on.

@@ -341,7 +341,7 @@ def digest_message(report: Report, prompts: Prompts, *, zone_name: str) -> Outgo
     blocks: list[Block] = [HeaderBlock(text=copy.t(title_key, period=report.period))]
     blocks.append(_section(_headline(copy, report)))
     if report.provisional and report.closes_at is not None:
-        closes = local_time(report.closes_at, zone_name)
+        closes = local_time(report.closes_at, zone_name, copy)
         blocks.append(_context(copy.t("digest.provisional_note", closes=closes)))
     groups: list[Sequence[str]] = [
         _what_changed(copy, prompts, report),

@@ -104,6 +104,7 @@ def report_json(report: Report) -> dict[str, Any]:
         ],
         "hidden_teams": report.hidden_teams,
         "focus": None if report.focus is None else report.focus.dimension,
+        "focus_nudge": None if report.focus is None else report.focus.nudge,
         "team_nudges": [{"team": n.team, "dimension": n.dimension} for n in report.team_nudges],
         "follow_ups": [
             {"dimension": f.dimension, "since": f.since, "delta": _round(f.delta), "real": f.real}

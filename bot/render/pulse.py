@@ -34,7 +34,7 @@ class PulseView:
     answers: Mapping[str, int] = field(default_factory=dict)
     commented: frozenset[str] = frozenset()
     min_group_size: int = 5
-    # (dimension name, what leaders are doing): "you told us, here is what we are doing".
+    # (dimension id, what leaders are doing): "you told us, here is what we are doing".
     actions: tuple[tuple[str, str], ...] = ()
 
 
@@ -125,12 +125,16 @@ def pulse_message(view: PulseView, prompts: Prompts) -> OutgoingMessage:
     if view.actions:
         lines = [copy.t("pulse.actions_intro")]
         lines += [
-            copy.t("pulse.action_line", name=name, text=escape_text(text))
-            for name, text in view.actions
+            copy.t(
+                "pulse.action_line", name=prompts.dimension_name(dimension), text=escape_text(text)
+            )
+            for dimension, text in view.actions
         ]
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000])))
-    for number, (qid, text) in enumerate(view.questions, start=1):
-        blocks.extend(_question_blocks(view, prompts, number, qid, escape_text(text)))
+    for number, (qid, stored) in enumerate(view.questions, start=1):
+        # The statement in the reader's language; the text stored with the round otherwise.
+        text = escape_text(prompts.statement(qid, stored))
+        blocks.extend(_question_blocks(view, prompts, number, qid, text))
     blocks.append(
         ActionsBlock(
             block_id=BlockId.COMMENT_ACTIONS,
@@ -148,7 +152,7 @@ def pulse_message(view: PulseView, prompts: Prompts) -> OutgoingMessage:
         "pulse.progress",
         answered=answered,
         count=count,
-        closes=local_time(view.closes_at, view.zone_name),
+        closes=local_time(view.closes_at, view.zone_name, copy),
     )
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=status)]))
     return OutgoingMessage(
@@ -159,5 +163,6 @@ def pulse_message(view: PulseView, prompts: Prompts) -> OutgoingMessage:
 def reminder_message(
     prompts: Prompts, *, period: str, closes_at: datetime, zone_name: str
 ) -> OutgoingMessage:
-    text = prompts.copy.t("pulse.reminder", period=period, closes=local_time(closes_at, zone_name))
+    copy = prompts.copy
+    text = copy.t("pulse.reminder", period=period, closes=local_time(closes_at, zone_name, copy))
     return OutgoingMessage(text=text, blocks=[SectionBlock(text=MarkdownTextObject(text=text))])

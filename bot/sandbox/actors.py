@@ -154,6 +154,31 @@ def block_actions_payload(
     }
 
 
+def view_block_actions_payload(
+    *,
+    team: Mapping[str, str],
+    user: Mapping[str, str],
+    view: Mapping[str, Any],
+    action: Mapping[str, Any],
+    trigger_id: str,
+) -> dict[str, Any]:
+    """A `block_actions` payload for a click in a view (App Home or a modal): no channel and
+    no response URL, as Slack sends it."""
+    return {
+        "type": "block_actions",
+        "team": dict(team),
+        "user": dict(user),
+        "api_app_id": APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": trigger_id,
+        "view": dict(view),
+        "actions": [dict(action)],
+        "is_enterprise_install": False,
+        "enterprise": None,
+    }
+
+
 def button_action(
     *, action_id: str, block_id: str, value: str, label: Mapping[str, Any]
 ) -> dict[str, Any]:

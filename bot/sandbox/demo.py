@@ -3,7 +3,9 @@
 Ten weeks of history come in through `cxpulse import` (as an export from an earlier survey tool
 would), then four weekly rounds run live: nothing is faked inside the bot, the emulator is a
 real Slack Web API server on loopback, people click by sending signed requests to
-/slack/events, time advances along the real cron triggers, and a digest is posted each week.
+/slack/events, and a digest is posted each week. The people live in four time zones: each
+week the clock stops at every zone's local pulse time, where the scheduler's pulse job sends
+the DMs that have fallen due, so each person's arrives at 10:00 on their own clock.
 The story planted in the answers (see `bot.sandbox.org.Story`) is what the last digest shows.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 import random
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,9 +23,10 @@ from rich.console import Console
 from rich.progress import Progress
 from sqlmodel import func, select
 
+from bot.analytics.periods import local_due_at, period_key, person_zone
 from bot.clock import ManualClock
 from bot.db.engine import session_scope
-from bot.db.models import Answer, RoundKind
+from bot.db.models import Answer
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
@@ -47,11 +51,11 @@ from bot.sandbox.people import (
     wait_for,
 )
 from bot.sandbox.transcript import render_channel
-from bot.scheduling import digest_trigger, next_fire, pulse_trigger
+from bot.scheduling import digest_trigger, next_fire, next_pulse_at
 from bot.services.context import Deps
 from bot.services.importer import import_answers, read_file
 from bot.services.publishing import post_due_digest
-from bot.services.rounds import send_round
+from bot.services.rounds import run_pulse_schedule
 from bot.settings import Settings
 
 HISTORY_WEEKS = 10
@@ -148,9 +152,16 @@ class Simulation:
 
 
 def import_history(
-    deps: Deps, org: SyntheticOrg, seed: int, first_live: datetime, folder: Path
+    deps: Deps,
+    org: SyntheticOrg,
+    seed: int,
+    first_live: datetime,
+    folder: Path,
+    *,
+    week_done: Callable[[], None] | None = None,
 ) -> int:
-    """Write the organisation's earlier weeks as a CSV and load it with the importer."""
+    """Write the organisation's earlier weeks as a CSV and load it with the importer;
+    `week_done` hears of each week written."""
     bank = deps.prompts.bank
     questions = {d.id: [q.id for q in d.questions] for d in bank.dimensions}
     monday = first_live.astimezone(deps.settings.zone).date()
@@ -167,11 +178,17 @@ def import_history(
     path = folder / "history.csv"
     path.write_text(history_csv(rows), encoding="utf-8")
     known = {q.id for d in bank.dimensions for q in d.questions}
-    return import_answers(deps, read_file(path, known)).added
+    on_week = None if week_done is None else (lambda _answers: week_done())
+    return import_answers(deps, read_file(path, known), progress=on_week).added
 
 
-def run_demo(console: Console, *, seed: int, database: Path) -> None:
+def run_demo(
+    console: Console, *, seed: int, database: Path, progress_console: Console | None = None
+) -> None:
+    """Tell the story on `console`; progress bars go to `progress_console` (default: the same
+    one), so the CLI can keep them on stderr and the digest alone on stdout."""
     started = time.monotonic()
+    bars = progress_console or console
     database = database.resolve()
     if database.parent.exists():
         shutil.rmtree(database.parent)
@@ -183,8 +200,17 @@ def run_demo(console: Console, *, seed: int, database: Path) -> None:
         today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         clock = ManualClock(today - timedelta(weeks=LIVE_WEEKS + 1))
         deps = build_deps(settings, clock=clock)
-        first_live = next_fire(pulse_trigger(settings), clock.now())
-        imported = import_history(deps, org, seed, first_live, database.parent)
+        first_live = next_pulse_at(settings, clock.now())
+        with Progress(console=bars, transient=True) as progress:
+            weeks = progress.add_task("Importing weeks of history", total=HISTORY_WEEKS)
+            imported = import_history(
+                deps,
+                org,
+                seed,
+                first_live,
+                database.parent,
+                week_done=lambda: progress.advance(weeks),
+            )
         console.print(
             f"Imported {imported} answers: {HISTORY_WEEKS} weeks of history "
             f"({database.parent / 'history.csv'})."
@@ -192,24 +218,40 @@ def run_demo(console: Console, *, seed: int, database: Path) -> None:
         with ServedBot(deps) as bot:
             emulator.set_app_url(bot.events_url)
             simulation = Simulation(emulator, deps, org, seed)
-            with Progress(console=console, transient=True) as progress:
+            with Progress(console=bars, transient=True) as progress:
                 task = progress.add_task(
                     f"Simulating {LIVE_WEEKS} weekly rounds", total=LIVE_WEEKS * 3 + 1
                 )
+                day, hour, minute = settings.pulse_weekly
                 for week in range(LIVE_WEEKS):
-                    clock.set(next_fire(pulse_trigger(settings), clock.now()))
-                    report = send_round(deps, bot.gateway, kind=RoundKind.SCHEDULED)
-                    progress.update(
-                        task,
-                        advance=1,
-                        description=f"Round {report.period}: {report.sent} DMs sent",
+                    period = period_key(next_pulse_at(settings, clock.now()), settings.zone)
+                    waves = sorted(
+                        (
+                            local_due_at(
+                                period, settings.pulse_weekly, person_zone(tz, settings.zone)
+                            ),
+                            tz,
+                        )
+                        for tz in {person.tz for person in org.people}
                     )
+                    sent = 0
+                    for due, tz in waves:  # the pulse job's runs at each zone's local time
+                        clock.set(max(due, clock.now()))
+                        sent += run_pulse_schedule(deps, bot.gateway).sent
+                        progress.update(
+                            task,
+                            description=(
+                                f"Round {period}: {sent} DMs sent ({day} {hour:02d}:{minute:02d}"
+                                f" in {tz})"
+                            ),
+                        )
+                    progress.advance(task)
                     clock.advance(timedelta(hours=3))
-                    clicks, comments = simulation.run_week(week, report.sent)
+                    clicks, comments = simulation.run_week(week, sent)
                     progress.update(
                         task,
                         advance=1,
-                        description=f"Round {report.period}: {clicks} answers, {comments} comments",
+                        description=f"Round {period}: {clicks} answers, {comments} comments",
                     )
                     clock.set(
                         next_fire(
@@ -218,10 +260,13 @@ def run_demo(console: Console, *, seed: int, database: Path) -> None:
                         )
                     )
                     post_due_digest(deps, bot.gateway)
-                    progress.update(
-                        task, advance=1, description=f"Digest for {report.period} posted"
-                    )
+                    progress.update(task, advance=1, description=f"Digest for {period} posted")
                 progress.update(task, advance=1)
+        zones = ", ".join(sorted({person.tz for person in org.people}))
+        console.print(
+            f"{LIVE_WEEKS} live rounds, one per week: each DM went out at {day} "
+            f"{hour:02d}:{minute:02d} on its recipient's own clock ({zones})."
+        )
         messages = emulator.messages(LEADERSHIP_CHANNEL)
         digests = [m for m in messages if m["text"].startswith("CX pulse digest")]
         console.rule("#cx-leadership, as a leader sees it (latest digest)")

@@ -22,12 +22,13 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
+from bot.manifest import bot_scopes
 from bot.sandbox import actors
 from bot.sandbox.actors import APP_ID, SentRequest
 
@@ -164,6 +165,15 @@ class _Workspace:
 
 
 # --- small pure helpers ----------------------------------------------------------------------
+
+
+def _shown_user(user: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    """A user as users.list / users.info show it: like Slack, the locale only when the
+    caller passed include_locale=true."""
+    shown = copy.deepcopy(user)
+    if not _truthy(params.get("include_locale")):
+        shown.pop("locale", None)
+    return shown
 
 
 def _truthy(value: Any) -> bool:
@@ -360,8 +370,11 @@ class SlackEmulator:
         team_id: str = "T0SANDBOX",
         team_name: str = "Sandbox Inc",
         trigger_lifetime: float = TRIGGER_LIFETIME_S,
+        scopes: Iterable[str] | None = None,
     ) -> None:
         self.bot_token = bot_token
+        # What the token was granted, sent back as Slack does in x-oauth-scopes.
+        self.scopes = frozenset(bot_scopes() if scopes is None else scopes)
         self.signing_secret = signing_secret
         self.team_id = team_id
         self.team_name = team_name
@@ -385,6 +398,7 @@ class SlackEmulator:
             "usergroups.list": self._usergroups_list,
             "usergroups.users.list": self._usergroups_users_list,
             "conversations.members": self._conversations_members,
+            "conversations.info": self._conversations_info,
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
             "conversations.history": self._conversations_history,
@@ -398,6 +412,9 @@ class SlackEmulator:
         }
         self.add_user(BOT_USER_ID, BOT_NAME, is_bot=True)
         self.add_user(SLACKBOT_ID, "slackbot", real_name="Slackbot")
+        # OAuth installs (oauth.v2.access): the app's credentials, and codes not yet exchanged.
+        self._oauth_client: tuple[str, str] | None = None
+        self._install_codes: dict[str, str] = {}
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -504,19 +521,32 @@ class SlackEmulator:
         with self._lock:
             self._state.groups[group_id] = group
 
-    def add_channel(self, channel_id: str, name: str, member_ids: list[str]) -> None:
-        """Add (or replace) a channel and its members."""
+    def add_channel(
+        self, channel_id: str, name: str, member_ids: list[str], *, is_private: bool = False
+    ) -> None:
+        """Add (or replace) a channel and its members (the bot is one only if listed)."""
         with self._lock:
             self._state.channels[channel_id] = {
                 "id": channel_id,
                 "name": name,
                 "members": list(member_ids),
+                "is_private": is_private,
             }
             self._state.messages.setdefault(channel_id, [])
 
     def set_app_url(self, url: str) -> None:
         """Where to send slash commands, interactions and events, e.g. ".../slack/events"."""
         self._app_url = url
+
+    def set_scopes(self, scopes: Iterable[str]) -> None:
+        """Grant the bot token exactly these scopes (x-oauth-scopes on every answer)."""
+        self.scopes = frozenset(scopes)
+
+    def scope_headers(self, token: str | None) -> tuple[tuple[str, str], ...]:
+        """Slack names the granted scopes on every answer to a known token, and only then."""
+        if token != self.bot_token:
+            return ()
+        return (("x-oauth-scopes", ",".join(sorted(self.scopes))),)
 
     def set_chaos(self, method: str, chaos: Chaos | None, *, seed: int = 0) -> None:
         """Inject random failures into every call of `method` (None turns them off)."""
@@ -660,6 +690,55 @@ class SlackEmulator:
         """(block_id, action_id, value) of the first matching button in a stored message."""
         return actors.find_button(message, value=value, action_id_prefix=action_id_prefix)
 
+    # --- OAuth installs ------------------------------------------------------------------------
+
+    def enable_oauth(self, client_id: str, client_secret: str) -> None:
+        """Accept oauth.v2.access from an app with these credentials."""
+        self._oauth_client = (client_id, client_secret)
+
+    def approve_install(self, user_id: str) -> str:
+        """`user_id` clicks "Allow" on the install page: the code Slack puts in the redirect."""
+        code = f"{self.team_id}-{uuid.uuid4().hex}"
+        with self._lock:
+            self._install_codes[code] = user_id
+        return code
+
+    def oauth_access(self, params: dict[str, Any], basic: tuple[str, str] | None) -> ApiAnswer:
+        """oauth.v2.access: trade a one-time code for the workspace's bot token."""
+        answer = self._oauth_answer(params, basic)
+        with self._lock:
+            # Recorded without the client secret, like every call here records no secret.
+            self._state.calls.append(
+                RecordedCall(
+                    "oauth.v2.access", dict(params), answer.body, answer.status, time.time()
+                )
+            )
+        return answer
+
+    def _oauth_answer(self, params: dict[str, Any], basic: tuple[str, str] | None) -> ApiAnswer:
+        credentials = basic or (str(params.get("client_id")), str(params.get("client_secret")))
+        if self._oauth_client is None or credentials != self._oauth_client:
+            return ApiAnswer(200, {"ok": False, "error": "invalid_client_id"})
+        with self._lock:
+            installer = self._install_codes.pop(str(params.get("code") or ""), None)
+        if installer is None:
+            return ApiAnswer(200, {"ok": False, "error": "invalid_code"})
+        return ApiAnswer(
+            200,
+            {
+                "ok": True,
+                "access_token": self.bot_token,
+                "token_type": "bot",
+                "scope": ",".join(sorted(self.scopes)),
+                "bot_user_id": BOT_USER_ID,
+                "app_id": APP_ID,
+                "team": {"id": self.team_id, "name": self.team_name},
+                "enterprise": None,
+                "is_enterprise_install": False,
+                "authed_user": {"id": installer},
+            },
+        )
+
     # --- Web API dispatch ----------------------------------------------------------------------
 
     def handle_api(self, method: str, params: dict[str, Any], token: str | None) -> ApiAnswer:
@@ -718,7 +797,7 @@ class SlackEmulator:
     def _users_list(self, params: dict[str, Any]) -> dict[str, Any]:
         members, metadata = _page(list(self._state.users.values()), params, "users")
         return {
-            "members": copy.deepcopy(members),
+            "members": [_shown_user(m, params) for m in members],
             "cache_ts": int(time.time()),
             "response_metadata": metadata,
         }
@@ -730,7 +809,7 @@ class SlackEmulator:
         return user
 
     def _users_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"user": copy.deepcopy(self._user(params.get("user")))}
+        return {"user": _shown_user(self._user(params.get("user")), params)}
 
     def _usergroups_list(self, params: dict[str, Any]) -> dict[str, Any]:
         with_users = _truthy(params.get("include_users"))
@@ -761,6 +840,31 @@ class SlackEmulator:
         members = self._channel_members(str(params.get("channel") or ""))
         page, metadata = _page(members, params, "members")
         return {"members": page, "response_metadata": metadata}
+
+    def _conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel_id = str(params.get("channel") or "")
+        if channel_id in self._state.dms:
+            user_id = self._state.dms[channel_id]
+            return {"channel": {"id": channel_id, "is_im": True, "user": user_id}}
+        channel = self._state.channels.get(channel_id)
+        if channel is None:
+            raise SlackError("channel_not_found")
+        members, private = channel["members"], bool(channel.get("is_private"))
+        if private and BOT_USER_ID not in members:
+            raise SlackError("channel_not_found")  # private channels are invisible to outsiders
+        shown = {
+            "id": channel_id,
+            "name": channel["name"],
+            "is_channel": not private,
+            "is_group": private,
+            "is_im": False,
+            "is_private": private,
+            "is_archived": False,
+            "is_member": BOT_USER_ID in members,
+        }
+        if _truthy(params.get("include_num_members")):
+            shown["num_members"] = len(members)
+        return {"channel": shown}
 
     def _conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("channel"):
@@ -1220,6 +1324,59 @@ class SlackEmulator:
         )
         return replace(sent, response_url=response_url, trigger_id=trigger_id)
 
+    def home_view(self, user_id: str) -> dict[str, Any] | None:
+        """The Home tab the app last published for this person."""
+        with self._lock:
+            view_id = self._state.homes.get(user_id)
+            return copy.deepcopy(self._state.views[view_id]) if view_id else None
+
+    def open_home(self, user_id: str) -> SentRequest:
+        """A person opens the app's Home tab (`app_home_opened`)."""
+        with self._lock:
+            view_id = self._state.homes.get(user_id)
+            view = copy.deepcopy(self._state.views[view_id]) if view_id else None
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user_id,
+            "channel": self.dm_channel(user_id),
+            "tab": "home",
+            "event_ts": f"{time.time():.6f}",
+        }
+        if view is not None:
+            event["view"] = view
+        return self.send_event(event)
+
+    def click_in_view(
+        self,
+        user_id: str,
+        *,
+        view_id: str,
+        action_id: str,
+        block_id: str,
+        value: str,
+        signing_secret: str | None = None,
+    ) -> SentRequest:
+        """A person clicks a button in a view (App Home or an open modal)."""
+        with self._lock:
+            stored = self._state.views.get(view_id)
+            if stored is None:
+                raise LookupError(f"no view {view_id!r}: the app never opened it")
+            view = copy.deepcopy(stored)
+        element = actors.find_element(view, block_id, action_id) or {}
+        label = element.get("text") or {"type": "plain_text", "text": value}
+        trigger_id = self._issue_trigger()
+        payload = actors.view_block_actions_payload(
+            team=self._team_ref(),
+            user=self._user_ref(user_id),
+            view=view,
+            action=actors.button_action(
+                action_id=action_id, block_id=block_id, value=value, label=label
+            ),
+            trigger_id=trigger_id,
+        )
+        sent = self.post_signed(actors.payload_body(payload), signing_secret=signing_secret)
+        return replace(sent, trigger_id=trigger_id)
+
     def submit_view(
         self,
         user_id: str,
@@ -1313,6 +1470,18 @@ class _Server(ThreadingHTTPServer):
         self.emulator = emulator
 
 
+def _basic_credentials(authorization: str) -> tuple[str, str] | None:
+    """(client id, secret) from an HTTP Basic Authorization header, as oauth.v2.access sends."""
+    if not authorization.startswith("Basic "):
+        return None
+    try:
+        decoded = base64.b64decode(authorization.removeprefix("Basic ").strip()).decode()
+    except ValueError:
+        return None
+    client_id, sep, secret = decoded.partition(":")
+    return (client_id, secret) if sep else None
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     # Headers and body go out as two small writes; without TCP_NODELAY, Nagle's algorithm and
@@ -1353,9 +1522,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         token = params.pop("token", None)
         authorization = self.headers.get("Authorization") or ""
+        emulator = self.server.emulator
+        if method == "oauth.v2.access":
+            answer = emulator.oauth_access(params, _basic_credentials(authorization))
+            self._send_json(answer.status, answer.body, answer.headers)
+            return
         if authorization.startswith("Bearer "):
             token = authorization.removeprefix("Bearer ").strip()
-        emulator = self.server.emulator
+        scopes = emulator.scope_headers(str(token) if token else None)
         failure, drop_answer = emulator.chaos_outcome(method)
         if failure is not None:
             emulator.record_fault(method, params, failure)
@@ -1367,13 +1541,13 @@ class _Handler(BaseHTTPRequestHandler):
             retry = (
                 (("Retry-After", str(emulator.chaos_retry_after(method))),) if status == 429 else ()
             )
-            self._send_json(status, {"ok": False, "error": failure}, retry)
+            self._send_json(status, {"ok": False, "error": failure}, retry + scopes)
             return
         answer = emulator.handle_api(method, params, str(token) if token else None)
         if drop_answer:
             self._drop()
             return
-        self._send_json(answer.status, answer.body, answer.headers)
+        self._send_json(answer.status, answer.body, answer.headers + scopes)
 
     def _drop(self) -> None:
         """Close the connection without a word, as a dying proxy or network would."""

@@ -11,16 +11,23 @@ from bot.services.context import Deps
 from bot.slack.app import create_app
 from bot.slack.gateway import make_gateway, make_web_client
 from bot.slack.web import EVENTS_PATH, make_server, make_wsgi_app
+from bot.tenancy import Workspaces
 
 
 class ServedBot:
     """`create_app` behind waitress on 127.0.0.1 with a free port, in a background thread."""
 
-    def __init__(self, deps: Deps, *, client: WebClient | None = None) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        *,
+        client: WebClient | None = None,
+        workspaces: Workspaces | None = None,
+    ) -> None:
         self.deps = deps
         self.client = client or make_web_client(deps.settings)
         self.gateway = make_gateway(deps.settings, self.client)
-        self.app = create_app(deps, client=self.client)
+        self.app = create_app(deps, client=self.client, workspaces=workspaces)
         self._server = make_server(make_wsgi_app(self.app, deps), host="127.0.0.1", port=0)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="cx-pulse-http", daemon=True)

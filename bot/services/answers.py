@@ -11,9 +11,11 @@ from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.db.models import Delivery, Member
 from bot.errors import BadPayload, NotInvited, RoundClosed, UnknownQuestion
+from bot.prompts import Prompts
 from bot.render.pulse import PulseView
 from bot.services.actions import actions_for_round
 from bot.services.context import Deps
+from bot.services.language import prompts_for_locale
 from bot.services.round_facts import RoundFacts
 
 MAX_COMMENT_CHARS = 3000
@@ -26,6 +28,11 @@ class PulseState:
     view: PulseView
     channel: str | None
     ts: str | None
+    locale: str | None = None  # the person's Slack locale: the DM is re-rendered in it
+
+    def prompts(self, deps: Deps) -> Prompts:
+        """The prompts to render this person's pulse in."""
+        return prompts_for_locale(deps, self.locale)
 
 
 def _facts(deps: Deps, round_id: int) -> RoundFacts:
@@ -42,7 +49,7 @@ def _facts(deps: Deps, round_id: int) -> RoundFacts:
             opened_at=pulse_round.opened_at,
             closes_at=pulse_round.closes_at,
             questions=tuple((q.id, q.text) for q in questions),
-            actions=tuple((a.name, a.text) for a in actions),
+            actions=tuple((a.dimension_id, a.text) for a in actions),
         )
 
     facts = deps.round_facts.get(round_id, load)
@@ -97,7 +104,7 @@ def _state(
         min_group_size=deps.settings.min_group_size,
         actions=facts.actions,
     )
-    return PulseState(view=view, channel=delivery.channel, ts=delivery.ts)
+    return PulseState(view=view, channel=delivery.channel, ts=delivery.ts, locale=member.locale)
 
 
 def _check_question(facts: RoundFacts, question_id: str) -> None:

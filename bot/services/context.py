@@ -9,21 +9,37 @@ from sqlalchemy import Engine
 from bot.clock import Clock
 from bot.prompts import Prompts
 from bot.pseudonym import MissingPseudonymKey, pseudonym
+from bot.services.config import WorkspaceConfig
 from bot.services.round_facts import RoundFactsCache
 from bot.settings import Settings
 
 
 @dataclass(frozen=True)
 class Deps:
-    settings: Settings
+    env: Settings  # the environment's values: defaults for what admins may change in App Home
     engine: Engine
     clock: Clock
     prompts: Prompts
     round_facts: RoundFactsCache = field(default_factory=RoundFactsCache, compare=False)
+    config: WorkspaceConfig | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.config is None:
+            object.__setattr__(self, "config", WorkspaceConfig(self.engine))
+
+    @property
+    def workspace(self) -> WorkspaceConfig:
+        assert self.config is not None  # set in __post_init__
+        return self.config
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force: the environment overlaid with the admins' stored choices."""
+        return self.workspace.effective(self.env)
 
     def respondent(self, slack_user_id: str) -> str:
         """The pseudonym answers are stored under for this person."""
-        key = self.settings.pseudonym_key
+        key = self.env.pseudonym_key
         if key is None:
             raise MissingPseudonymKey()
         return pseudonym(key.get_secret_value().encode(), slack_user_id)

@@ -59,6 +59,7 @@ class TeamNudge:
     team: str
     dimension: str
     nudge: str
+    nudge_id: str = ""  # so a DM to each member can word it in that member's language
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +125,22 @@ def _counts(
         key = (kept.dimension, GroupKind(kept.group_kind), kept.group_name)
         counts[kept.period].kept[key] = Cell(kept.people, Distribution(kept.counts))
     return counts
+
+
+def gated_periods(
+    session: Session,
+    periods: Sequence[str],
+    *,
+    minimum: int,
+    dimension_of: dict[str, str] | None = None,
+) -> list[PeriodCells]:
+    """Each period's cells through the one gate, in the order given: all that any output may
+    show of them. Each period is summed and gated on its own, exactly as in a digest's history
+    (`build_digest`), so an export and a digest never disagree about what is shown."""
+    if dimension_of is None:
+        dimension_of = repo.question_dimensions(session=session)
+    counts = _counts(session, periods, dimension_of)
+    return [gate(counts[period], minimum) for period in periods]
 
 
 def _participation(
@@ -306,5 +323,5 @@ def _team_nudges(deps: Deps, findings: Findings) -> list[TeamNudge]:
         worst = min(declined, key=lambda r: (r.vs_baseline.delta or 0.0, r.dimension))
         nudges = deps.prompts.nudges.for_dimension(worst.dimension)
         pick = nudges[(week_number(findings.period) + 1) % len(nudges)]
-        out.append(TeamNudge(team.team, worst.dimension, pick.text))
+        out.append(TeamNudge(team.team, worst.dimension, pick.text, pick.id))
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
 from sqlmodel import Session
@@ -28,6 +28,15 @@ def team_by_user(groups: Iterable[UserGroup]) -> dict[str, str]:
     return teams
 
 
+def team_channel_groups(gateway: SlackGateway, team_channels: Mapping[str, str]) -> list[UserGroup]:
+    """Teams as the members of their channels, for workspaces that organise by channel."""
+    return [
+        UserGroup(group_id=channel, handle=team, name=team, user_ids=tuple(members))
+        for team, channel in sorted(team_channels.items())
+        for members in [gateway.channel_members(channel)]
+    ]
+
+
 def refresh_directory(
     *,
     session: Session,
@@ -35,17 +44,24 @@ def refresh_directory(
     leadership_channel: str | None,
     now: datetime,
     forgotten: Callable[[str], bool],
+    team_channels: Mapping[str, str] | None = None,
 ) -> int:
     """Mirror the workspace into `member`; returns how many people are in the directory.
 
-    People who asked to be forgotten (`forgotten(user_id)` is true) are left out entirely.
+    Teams come from user groups, or from `team_channels` (team -> channel) when given. People
+    who asked to be forgotten (`forgotten(user_id)` is true) are left out entirely.
     """
     users = [
         user
         for user in gateway.list_users()
         if is_participant(user) and not forgotten(user.user_id)
     ]
-    teams = team_by_user(gateway.list_usergroups())
+    groups = (
+        team_channel_groups(gateway, team_channels)
+        if team_channels is not None
+        else gateway.list_usergroups()
+    )
+    teams = team_by_user(groups)
     leaders = set(gateway.channel_members(leadership_channel)) if leadership_channel else set()
     entries = [
         repo.DirectoryEntry(

@@ -23,6 +23,7 @@ TRUE_WORDS = {"true", "1", "yes", "y", "t"}
 FALSE_WORDS = {"false", "0", "no", "n", "f", ""}
 MAX_ERRORS_SHOWN = 20
 MAX_COMMENT_CHARS = 3000
+PROGRESS_EVERY = 500  # rows checked between progress reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +121,16 @@ def _parse_row(
     return row, []
 
 
-def read_rows(lines: Iterable[str], known_questions: set[str]) -> list[ImportRow]:
-    """Parse and check every row; raise ImportRejected listing every problem by line."""
+def read_rows(
+    lines: Iterable[str],
+    known_questions: set[str],
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> list[ImportRow]:
+    """Parse and check every row; raise ImportRejected listing every problem by line.
+
+    `progress` hears now and then how many lines of the file have been read (header included).
+    """
     reader = csv.DictReader(lines)
     try:
         problems = _check_header(reader.fieldnames)  # type: ignore[arg-type]
@@ -136,8 +145,12 @@ def read_rows(lines: Iterable[str], known_questions: set[str]) -> list[ImportRow
             problems.extend(found)
             if row is not None:
                 rows.append(row)
+            if progress is not None and reader.line_num % PROGRESS_EVERY == 0:
+                progress(reader.line_num)
     except csv.Error as error:
         problems.append(f"line {reader.line_num}: unreadable CSV ({error})")
+    if progress is not None:
+        progress(reader.line_num)
     if problems:
         raise ImportRejected(problems, len(problems))
     if not rows:
@@ -218,9 +231,17 @@ def import_answers(
     )
 
 
-def read_file(path: Path, known_questions: set[str]) -> list[ImportRow]:
+def read_file(
+    path: Path, known_questions: set[str], *, progress: Callable[[int], None] | None = None
+) -> list[ImportRow]:
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
-            return read_rows(handle, known_questions)
+            return read_rows(handle, known_questions, progress=progress)
     except UnicodeDecodeError as error:
         raise ImportRejected([f"the file is not UTF-8 text ({error.reason})"], 1) from error
+
+
+def count_lines(path: Path) -> int:
+    """Physical lines in the file (a progress total: a quoted value may span lines)."""
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))

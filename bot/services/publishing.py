@@ -6,12 +6,15 @@ from __future__ import annotations
 import logging
 
 from bot.db import repositories as repo
+from bot.db import workspace_settings as snapshots
 from bot.db.engine import session_scope
 from bot.errors import NoLeadershipChannel
 from bot.render.chart import trend_chart
 from bot.render.digest import digest_message, team_nudge_message
+from bot.render.json_report import report_json
 from bot.services.context import Deps
 from bot.services.digest import Report, build_digest
+from bot.services.language import prompts_for_locale
 from bot.services.ports import DeliveryFailed, PostedMessage, SlackGateway
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,14 @@ def post_digest(
             filename=f"cx-pulse-{report.period}.png",
             title=chart.title,
             alt_text=chart.alt_text,
+        )
+    with session_scope(deps.engine) as session:
+        # What App Home shows leaders: these findings passed the gate on their way here.
+        snapshots.save_snapshot(
+            session=session,
+            period=report.period,
+            findings=report_json(report),
+            now=deps.clock.now(),
         )
     if not report.provisional:
         with session_scope(deps.engine) as session:
@@ -89,9 +100,11 @@ def send_team_nudges(deps: Deps, gateway: SlackGateway, report: Report) -> int:
             with session_scope(deps.engine) as session:
                 members = repo.team_members(session=session, team=nudge.team)
             for member in members:
+                person = prompts_for_locale(deps, member.locale)
+                text = person.nudge_text(nudge.nudge_id, nudge.nudge)
                 gateway.deliver_dm(
                     member.slack_user_id,
-                    message,
+                    team_nudge_message(person, nudge.team, nudge.dimension, text),
                     key=f"nudge:{report.period}:{nudge.team}",
                     maybe_sent=False,
                 )

@@ -9,6 +9,7 @@ from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.render.pulse import reminder_message
 from bot.services.context import Deps
+from bot.services.language import prompts_for_locale
 from bot.services.ports import DeliveryFailed, SlackGateway
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def send_reminders(deps: Deps, gateway: SlackGateway) -> int:
             if deps.respondent(member.slack_user_id) in answered:
                 continue
             message = reminder_message(
-                deps.prompts,
+                prompts_for_locale(deps, member.locale),
                 period=pulse_round.period,
                 closes_at=pulse_round.closes_at,
                 zone_name=member.tz or deps.settings.timezone,

@@ -22,7 +22,7 @@ class RoundFacts:
     opened_at: datetime
     closes_at: datetime
     questions: tuple[tuple[str, str], ...]  # (question id, text), in order
-    actions: tuple[tuple[str, str], ...]  # (dimension name, what leaders are doing)
+    actions: tuple[tuple[str, str], ...]  # (dimension id, what leaders are doing)
 
 
 class RoundFactsCache:

@@ -5,11 +5,19 @@ from __future__ import annotations
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
 from sqlmodel import Session
 
-from bot.analytics.periods import period_key
+from bot.analytics.periods import (
+    EARLIEST_ZONE,
+    LATEST_ZONE,
+    candidate_periods,
+    due_window,
+    local_due_at,
+    period_key,
+    person_zone,
+)
 from bot.analytics.rotation import plan_round
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
@@ -18,6 +26,7 @@ from bot.render.pulse import PulseView, pulse_message
 from bot.services.actions import actions_for_round
 from bot.services.context import Deps
 from bot.services.directory import refresh_directory
+from bot.services.language import prompts_for_locale
 from bot.services.ports import DeliveryFailed, SlackGateway
 
 log = logging.getLogger(__name__)
@@ -39,22 +48,40 @@ def _plan(deps: Deps, sequence: int) -> list[str]:
 
 
 def _open_round(
-    deps: Deps, session: Session, *, kind: RoundKind, now: datetime
+    deps: Deps, session: Session, *, kind: RoundKind, now: datetime, period: str | None = None
 ) -> tuple[PulseRound, bool]:
-    """Create the round and its deliveries in one transaction; reuse an existing scheduled one."""
-    period = period_key(now, deps.settings.zone)
-    schedule_key = period if kind is RoundKind.SCHEDULED else None
+    """Create the round and its deliveries in one transaction; reuse an existing scheduled one.
+
+    A scheduled round (of `period`, by default the current one) is due for each person at the
+    pulse time on their own wall clock (`local_due_at`); it opens at the earliest of those and
+    closes `round_days` after the latest, so everyone gets the full length. Ad hoc: all at once.
+    """
+    settings = deps.settings
+    scheduled = kind is RoundKind.SCHEDULED
+    period = period or period_key(now, settings.zone)
+    schedule_key = period if scheduled else None
     if schedule_key is not None:
         existing = repo.round_by_schedule_key(session=session, schedule_key=schedule_key)
         if existing is not None:
             return existing, False
+    members = repo.participants(session=session)
+
+    def due_at(member: Member) -> datetime:
+        if not scheduled:
+            return now
+        zone = person_zone(member.tz, settings.zone)
+        return local_due_at(period, settings.pulse_weekly, zone)
+
+    due = [due_at(m) for m in members] or [
+        local_due_at(period, settings.pulse_weekly, settings.zone) if scheduled else now
+    ]
     created = repo.create_round(
         session=session,
         kind=kind,
         schedule_key=schedule_key,
         period=period,
-        opened_at=now,
-        closes_at=now + timedelta(days=deps.settings.round_days),
+        opened_at=min(*due, now),
+        closes_at=max(due) + timedelta(days=settings.round_days),
         question_ids=_plan(deps, repo.next_round_sequence(session=session)),
     )
     if created is None:
@@ -64,14 +91,32 @@ def _open_round(
         assert existing is not None
         return existing, False
     assert created.id is not None
-    repo.create_deliveries(
-        session=session, round_id=created.id, members=repo.participants(session=session)
-    )
+    repo.create_deliveries(session=session, round_id=created.id, members=members, due_at=due_at)
     return created, True
 
 
+def _refresh_directory(deps: Deps, gateway: SlackGateway, *, now: datetime) -> None:
+    # Directory calls happen outside the round's transaction so no lock is held during them.
+    settings = deps.settings
+    with session_scope(deps.engine) as session:
+        tombstones = repo.forgotten_pseudonyms(session=session)
+        refresh_directory(
+            session=session,
+            gateway=gateway,
+            leadership_channel=settings.leadership_channel,
+            now=now,
+            forgotten=lambda user_id: deps.respondent(user_id) in tombstones,
+            team_channels=(settings.team_channels if settings.team_source == "channels" else None),
+        )
+
+
 def send_round(deps: Deps, gateway: SlackGateway, *, kind: RoundKind) -> RoundReport:
-    """Open a round (scheduled: at most one per period) and deliver every pending DM."""
+    """Open a round now (scheduled: this period's, at most one) and deliver the DMs due.
+
+    Ad hoc rounds are due at once for everyone. The scheduler does not come through here: it
+    runs `run_pulse_schedule`, which opens a period's round only once its first local due time
+    has come.
+    """
     now = deps.clock.now()
     scheduled_key = period_key(now, deps.settings.zone) if kind is RoundKind.SCHEDULED else None
     with session_scope(deps.engine) as session:
@@ -79,16 +124,7 @@ def send_round(deps: Deps, gateway: SlackGateway, *, kind: RoundKind) -> RoundRe
             repo.round_by_schedule_key(session=session, schedule_key=scheduled_key) is not None
         )
     if not already:
-        # Directory calls happen outside the round's transaction so no lock is held during them.
-        with session_scope(deps.engine) as session:
-            tombstones = repo.forgotten_pseudonyms(session=session)
-            refresh_directory(
-                session=session,
-                gateway=gateway,
-                leadership_channel=deps.settings.leadership_channel,
-                now=now,
-                forgotten=lambda user_id: deps.respondent(user_id) in tombstones,
-            )
+        _refresh_directory(deps, gateway, now=now)
     with session_scope(deps.engine) as session:
         pulse_round, created = _open_round(deps, session, kind=kind, now=now)
     assert pulse_round.id is not None
@@ -97,6 +133,77 @@ def send_round(deps: Deps, gateway: SlackGateway, *, kind: RoundKind) -> RoundRe
         "pulse round %s (%s): %d sent, %d failed", pulse_round.id, pulse_round.period, sent, failed
     )
     return RoundReport(pulse_round.id, pulse_round.period, created, sent, failed)
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleRun:
+    opened: tuple[str, ...]  # the periods whose scheduled round this run opened
+    sent: int
+    failed: int
+
+
+def _zones(deps: Deps, session: Session) -> list[tzinfo]:
+    known = repo.participant_zones(session=session)
+    zones = {person_zone(name, deps.settings.zone) for name in known}
+    return list(zones) or [deps.settings.zone]
+
+
+def run_pulse_schedule(deps: Deps, gateway: SlackGateway) -> ScheduleRun:
+    """One run of the scheduler's pulse job (every few minutes): open each period's round once
+    the first of its people's local due times has come, then send every DM that is due.
+
+    A period's round is opened at most once (its schedule key is unique) and only while it is
+    timely: from its earliest local due time until `CX_MISFIRE_GRACE_HOURS` after its latest,
+    so a scheduler started mid-week does not send a stale round. The directory is mirrored
+    before a round opens, and also once as a period's window begins (the first moment any
+    zone reaches the pulse time), so the people who are due first are known in time.
+    Reads `pulse_schedule` afresh each run; pausing is the caller's business (bot.jobs).
+    """
+    now = deps.clock.now()
+    settings = deps.settings
+    weekly = settings.pulse_weekly
+    grace = timedelta(hours=settings.misfire_grace_hours)
+    stale_before = now - timedelta(seconds=settings.claim_stale_seconds)
+    with session_scope(deps.engine) as session:
+        waiting = [
+            period
+            for period in candidate_periods(now, settings.zone)
+            if repo.round_by_schedule_key(session=session, schedule_key=period) is None
+            and local_due_at(period, weekly, EARLIEST_ZONE)
+            <= now
+            <= local_due_at(period, weekly, LATEST_ZONE) + grace
+        ]
+        seen = repo.directory_seen_at(session=session)
+    refreshed = False
+    if any(seen is None or seen < local_due_at(p, weekly, EARLIEST_ZONE) for p in waiting):
+        _refresh_directory(deps, gateway, now=now)
+        refreshed = True
+    opened: list[str] = []
+    for period in waiting:
+        with session_scope(deps.engine) as session:
+            first, last = due_window(period, weekly, _zones(deps, session))
+        if not first <= now <= last + grace:
+            continue
+        if not refreshed:
+            _refresh_directory(deps, gateway, now=now)
+            refreshed = True
+        with session_scope(deps.engine) as session:
+            pulse_round, created = _open_round(
+                deps, session, kind=RoundKind.SCHEDULED, now=now, period=period
+            )
+        if created:
+            opened.append(period)
+            log.info("pulse round %s (%s) opened", pulse_round.id, period)
+    with session_scope(deps.engine) as session:
+        due_rounds = repo.rounds_with_due_deliveries(
+            session=session, now=now, stale_before=stale_before
+        )
+    sent = failed = 0
+    for round_id in due_rounds:
+        round_sent, round_failed = deliver_pending(deps, gateway, round_id=round_id)
+        log.info("pulse round %s: %d sent, %d failed", round_id, round_sent, round_failed)
+        sent, failed = sent + round_sent, failed + round_failed
+    return ScheduleRun(tuple(opened), sent, failed)
 
 
 def _view_for(
@@ -137,7 +244,7 @@ def deliver_pending(deps: Deps, gateway: SlackGateway, *, round_id: int) -> tupl
         )
     stale = timedelta(seconds=deps.settings.claim_stale_seconds)
     actions = tuple(
-        (a.name, a.text) for a in actions_for_round(deps, opened_at=pulse_round.opened_at)
+        (a.dimension_id, a.text) for a in actions_for_round(deps, opened_at=pulse_round.opened_at)
     )
 
     def worker() -> tuple[int, int]:
@@ -195,7 +302,11 @@ def _send_one(
             session=session, delivery_id=delivery.id, token=token, now=deps.clock.now()
         ):
             return None
-    message = pulse_message(_view_for(deps, pulse_round, questions, member, actions), deps.prompts)
+    # Rendered at send time in the person's own language (their Slack locale).
+    message = pulse_message(
+        _view_for(deps, pulse_round, questions, member, actions),
+        prompts_for_locale(deps, member.locale),
+    )
     try:
         posted = gateway.deliver_dm(
             member.slack_user_id,

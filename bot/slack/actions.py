@@ -16,6 +16,7 @@ from bot.render.ids import ActionId
 from bot.render.pulse import pulse_message
 from bot.services.answers import pulse_state, record_answer
 from bot.services.context import Deps
+from bot.services.language import prompts_for_member
 from bot.services.ports import SlackGateway
 from bot.services.privacy import forget_member
 from bot.slack.errors import politely
@@ -54,7 +55,7 @@ def handle_answer_button(
     if channel and ts:
         updates: Executor = context["updates"]
         pending = updates.submit(
-            gateway.update_message, channel, ts, pulse_message(state.view, deps.prompts)
+            gateway.update_message, channel, ts, pulse_message(state.view, state.prompts(deps))
         )
         pending.add_done_callback(_log_update_failure)
 
@@ -75,7 +76,7 @@ def handle_comment_button(
         deps, slack_user_id=user_id_of(body), round_id=parse_round_id(action.get("value"))
     )
     client.views_open(
-        trigger_id=body.get("trigger_id"), view=comment_modal(state.view, deps.prompts)
+        trigger_id=body.get("trigger_id"), view=comment_modal(state.view, state.prompts(deps))
     )
 
 
@@ -84,15 +85,20 @@ def handle_forget_me_confirm(
 ) -> None:
     ack()
     deps: Deps = context["deps"]
-    report = forget_member(deps, slack_user_id=user_id_of(body))
-    text = deps.prompts.copy.t("commands.forget_me_done", answers=report.answers)
+    user_id = user_id_of(body)
+    prompts = prompts_for_member(deps, slack_user_id=user_id)  # before the member row goes
+    report = forget_member(deps, slack_user_id=user_id)
+    text = prompts.copy.t("commands.forget_me_done", answers=report.answers)
     respond(text=text, replace_original=True, response_type="ephemeral")
 
 
-def handle_forget_me_cancel(ack: Ack, respond: Respond, context: BoltContext) -> None:
+def handle_forget_me_cancel(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
     ack()
     deps: Deps = context["deps"]
-    text = deps.prompts.copy.t("commands.forget_me_cancelled")
+    prompts = prompts_for_member(deps, slack_user_id=user_id_of(body))
+    text = prompts.copy.t("commands.forget_me_cancelled")
     respond(text=text, replace_original=True, response_type="ephemeral")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -12,8 +13,12 @@ from slack_sdk import WebClient
 
 from bot.render.ids import ActionId
 from bot.services.context import Deps
-from bot.slack import actions, commands, errors, views
-from bot.slack.gateway import make_gateway
+from bot.services.ports import SlackGateway
+from bot.settings import Settings
+from bot.slack import actions, commands, errors, home, views
+from bot.slack.gateway import make_gateway, make_web_client
+from bot.slack.installations import oauth_settings
+from bot.tenancy import Workspaces
 
 LISTENER_THREADS = 10
 UPDATE_THREADS = 16
@@ -32,23 +37,61 @@ class RedactAnswerIds(logging.Filter):
         return True
 
 
-def create_app(deps: Deps, *, client: WebClient, logger: logging.Logger | None = None) -> App:
-    """A Bolt App whose listeners find `deps` and a `gateway` in their context."""
-    gateway = make_gateway(deps.settings, client)
+class WorkspaceGateways:
+    """One gateway per installed workspace and token, so each keeps its own DM pacing."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._gateways: dict[tuple[str, str], SlackGateway] = {}
+
+    def for_workspace(self, team_id: str, token: str) -> SlackGateway:
+        with self._lock:
+            found = self._gateways.get((team_id, token))
+            if found is None:
+                client = make_web_client(self._settings, token=token)
+                found = self._gateways[(team_id, token)] = make_gateway(self._settings, client)
+            return found
+
+
+def create_app(
+    deps: Deps,
+    *,
+    client: WebClient,
+    logger: logging.Logger | None = None,
+    workspaces: Workspaces | None = None,
+) -> App:
+    """A Bolt App whose listeners find `deps` and a `gateway` in their context.
+
+    With `workspaces` (SLACK_CLIENT_ID set), it serves every workspace that installed it
+    through OAuth: each request gets the dependencies and gateway of its own workspace, and
+    `deps` is only the deployment's main database (installations, health checks).
+    """
     logger = logger or logging.getLogger("bot.slack")
     if not any(isinstance(f, RedactAnswerIds) for f in logger.filters):
         logger.addFilter(RedactAnswerIds())
-    app = App(
-        client=client,
-        signing_secret=deps.settings.slack_signing_secret or "",
-        token_verification_enabled=False,
-        logger=logger,
-        # Listeners ack first, then work (database, chat.update). Bolt's default pool of 10
-        # lets a burst of clicks queue behind that work, and a queued listener acks late.
-        listener_executor=ThreadPoolExecutor(
-            max_workers=LISTENER_THREADS, thread_name_prefix="cx-listener"
-        ),
-    )
+    # Listeners ack first, then work (database, chat.update). Bolt's default pool of 10
+    # lets a burst of clicks queue behind that work, and a queued listener acks late.
+    executor = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="cx-listener")
+    signing_secret = deps.settings.slack_signing_secret or ""
+    if workspaces is None:
+        app = App(
+            client=client,
+            signing_secret=signing_secret,
+            token_verification_enabled=False,
+            logger=logger,
+            listener_executor=executor,
+        )
+    else:
+        app = App(
+            client=client,
+            signing_secret=signing_secret,
+            oauth_settings=oauth_settings(deps.env, deps.engine),
+            logger=logger,
+            listener_executor=executor,
+        )
+    single = make_gateway(deps.settings, client) if workspaces is None else None
+    gateways = WorkspaceGateways(deps.env)
 
     # Updating a DM after a click waits on Slack; those waits get threads of their own so the
     # listener threads stay free to store and ack the next clicks.
@@ -56,11 +99,20 @@ def create_app(deps: Deps, *, client: WebClient, logger: logging.Logger | None =
 
     @app.middleware
     def inject_dependencies(context: BoltContext, next: Callable[[], None]) -> None:
-        context["deps"] = deps
-        context["gateway"] = gateway
+        if single is not None:
+            context["deps"], context["gateway"] = deps, single
+        else:
+            assert workspaces is not None
+            # Bolt has already authorized the request against the installation store, so
+            # the team id and its bot token are the installation's, not the payload's word.
+            team_id, token = context.team_id, context.bot_token
+            if not team_id or not token:
+                return  # no installation for this workspace: Bolt answers it as unhandled
+            context["deps"] = workspaces.deps_for(team_id)
+            context["gateway"] = gateways.for_workspace(team_id, token)
         context["updates"] = updates
         next()
 
-    for surface in (commands, actions, views, errors):
+    for surface in (commands, actions, views, home, errors):
         surface.register(app)
     return app

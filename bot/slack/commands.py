@@ -16,6 +16,7 @@ from bot.errors import (
     UnknownCommand,
     UnknownDimension,
 )
+from bot.prompts import Prompts
 from bot.render.digest import digest_message
 from bot.render.replies import (
     forget_me_question,
@@ -30,6 +31,7 @@ from bot.render.replies import (
 from bot.services.actions import record_action
 from bot.services.context import Deps
 from bot.services.digest import build_digest
+from bot.services.language import prompts_for_member
 from bot.services.members import set_participation
 from bot.services.ports import OutgoingMessage, SlackGateway
 from bot.services.roles import Audience, may_use
@@ -45,6 +47,7 @@ class Request:
     user_id: str
     command: CxCommand
     respond: Respond
+    prompts: Prompts  # the language of the person who ran the command (their Slack locale)
 
 
 def _reply(request: Request, message: OutgoingMessage) -> None:
@@ -57,7 +60,7 @@ def _reply(request: Request, message: OutgoingMessage) -> None:
 
 
 def _help(request: Request) -> None:
-    _reply(request, help_message(request.deps.prompts, request.deps.settings.min_group_size))
+    _reply(request, help_message(request.prompts, request.deps.settings.min_group_size))
 
 
 def _dimension_arg(request: Request, index: int = 0) -> str | None:
@@ -74,7 +77,7 @@ def _dimension_arg(request: Request, index: int = 0) -> str | None:
 
 def _score(request: Request) -> None:
     dimension = _dimension_arg(request)
-    _reply(request, score_message(build_digest(request.deps), request.deps.prompts, dimension))
+    _reply(request, score_message(build_digest(request.deps), request.prompts, dimension))
 
 
 DEFAULT_TREND_WEEKS = 12
@@ -84,38 +87,39 @@ MAX_TREND_WEEKS = 26
 def _trend(request: Request) -> None:
     dimension = _dimension_arg(request)
     if dimension is None:
-        raise CommandUsage(usage=request.deps.prompts.copy.t("commands.trend_usage"))
+        raise CommandUsage(usage=request.prompts.copy.t("commands.trend_usage"))
     weeks = DEFAULT_TREND_WEEKS
     if len(request.command.args) > 1:
         word = request.command.args[1]
         if not word.isdigit() or not 1 <= int(word) <= MAX_TREND_WEEKS:
-            raise CommandUsage(usage=request.deps.prompts.copy.t("commands.trend_usage"))
+            raise CommandUsage(usage=request.prompts.copy.t("commands.trend_usage"))
         weeks = int(word)
     report = build_digest(request.deps)
-    _reply(request, trend_message(report, request.deps.prompts, dimension, weeks))
+    _reply(request, trend_message(report, request.prompts, dimension, weeks))
 
 
 def _team(request: Request) -> None:
     report = build_digest(request.deps)
     if not request.command.args:
-        usage = request.deps.prompts.copy.t("commands.team_usage", teams=team_names(report))
+        usage = request.prompts.copy.t("commands.team_usage", teams=team_names(report))
         raise CommandUsage(usage=usage)
     team = " ".join(request.command.args)
-    _reply(request, team_message(report, request.deps.prompts, team))
+    _reply(request, team_message(report, request.prompts, team))
 
 
 def _gaps(request: Request) -> None:
-    _reply(request, gaps_message(build_digest(request.deps), request.deps.prompts))
+    _reply(request, gaps_message(build_digest(request.deps), request.prompts))
 
 
 def _digest(request: Request) -> None:
+    # A preview of what the leadership channel will get, so in the organisation's language.
     deps = request.deps
     message = digest_message(build_digest(deps), deps.prompts, zone_name=deps.settings.timezone)
     _reply(request, message)
 
 
 def _pulse(request: Request) -> None:
-    copy = request.deps.prompts.copy
+    copy = request.prompts.copy
     _reply(request, text_reply(copy.t("commands.pulse_started")))
     report = send_round(request.deps, request.gateway, kind=RoundKind.ADHOC)
     _reply(
@@ -132,20 +136,21 @@ def _participation(opted_out: bool) -> Callable[[Request], None]:
     def run(request: Request) -> None:
         set_participation(request.deps, slack_user_id=request.user_id, opted_out=opted_out)
         key = "commands.optout_done" if opted_out else "commands.optin_done"
-        _reply(request, text_reply(request.deps.prompts.copy.t(key)))
+        _reply(request, text_reply(request.prompts.copy.t(key)))
 
     return run
 
 
 def _act(request: Request) -> None:
     action = record_action(request.deps, slack_user_id=request.user_id, args=request.command.args)
-    text = request.deps.prompts.copy.t("commands.act_done", name=action.name)
+    name = request.prompts.dimension_name(action.dimension_id)
+    text = request.prompts.copy.t("commands.act_done", name=name)
     _reply(request, text_reply(text))
 
 
 def _forget_me(request: Request) -> None:
     # Nothing is deleted here: the reply asks, and the button's handler does the deleting.
-    _reply(request, forget_me_question(request.deps.prompts))
+    _reply(request, forget_me_question(request.prompts))
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +191,17 @@ def handle_cx_command(
         and user_id not in deps.settings.admins
     ):
         raise NoLeadershipChannel()
+    # Slack sends no locale with a command: the person's comes from the directory.
+    prompts = prompts_for_member(deps, slack_user_id=user_id)
     if not may_use(audience=sub.audience, settings=deps.settings, gateway=gateway, user_id=user_id):
-        raise NotAllowed(command=parsed.name, who=deps.prompts.copy.t(f"audiences.{sub.audience}"))
-    sub.run(Request(deps, gateway, user_id, parsed, respond))
+        raise NotAllowed(command=parsed.name, who=prompts.copy.t(f"audiences.{sub.audience}"))
+    sub.run(Request(deps, gateway, user_id, parsed, respond, prompts))
+
+
+CX_COMMAND = "/cx"
+# What this surface registers; manifest.yml must declare exactly these (tests/test_manifest.py).
+COMMANDS = (CX_COMMAND,)
 
 
 def register(app: App) -> None:
-    app.command("/cx")(politely(handle_cx_command))
+    app.command(CX_COMMAND)(politely(handle_cx_command))

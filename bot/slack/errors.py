@@ -5,26 +5,42 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_bolt.context.respond import Respond
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import CxError
+from bot.prompts import Prompts
 from bot.render.timefmt import local_time
 from bot.services.context import Deps
+from bot.services.language import prompts_for_member
 
 log = logging.getLogger(__name__)
 
 
-def error_text(deps: Deps, error: CxError) -> str:
+def error_text(deps: Deps, error: CxError, prompts: Prompts | None = None) -> str:
+    """The polite words for a domain error, in `prompts`' language (the organisation's if None)."""
+    copy = (prompts or deps.prompts).copy
     values = {
-        key: local_time(value, deps.settings.timezone) if isinstance(value, datetime) else value
+        key: local_time(value, deps.settings.timezone, copy)
+        if isinstance(value, datetime)
+        else value
         for key, value in error.details.items()
     }
-    return deps.prompts.copy.t(error.copy_key, **values)
+    return copy.t(error.copy_key, **values)
+
+
+def requester_prompts(deps: Deps, payload: Mapping[str, Any] | None) -> Prompts:
+    """The language of whoever sent a command or clicked (by their stored Slack locale)."""
+    user = (payload or {}).get("user")
+    user_id = user.get("id") if isinstance(user, Mapping) else (payload or {}).get("user_id")
+    if not isinstance(user_id, str) or not user_id:
+        return deps.prompts
+    return prompts_for_member(deps, slack_user_id=user_id)
 
 
 def politely(handler: Callable[..., None]) -> Callable[..., None]:
@@ -44,8 +60,12 @@ def politely(handler: Callable[..., None]) -> Callable[..., None]:
             deps: Deps = context["deps"]
             log.info("refused %s: %s", handler.__name__, type(error).__name__)
             if context.respond is not None:
+                payload = kwargs.get("command") or kwargs.get("body") or {}
+                prompts = _prompts_or_default(deps, payload)
                 context.respond(
-                    text=error_text(deps, error), response_type="ephemeral", replace_original=False
+                    text=error_text(deps, error, prompts),
+                    response_type="ephemeral",
+                    replace_original=False,
                 )
 
     return wrapper
@@ -64,13 +84,20 @@ def handle_error(
         return
     if isinstance(error, CxError):
         logger.info("refused %s: %s", body.get("type") or body.get("command"), type(error).__name__)
-        text = error_text(deps, error)
+        text = error_text(deps, error, _prompts_or_default(deps, body))
     else:
         reference = uuid.uuid4().hex[:8]
         logger.exception("unexpected error, reference %s", reference, exc_info=error)
-        text = deps.prompts.copy.t("errors.unexpected", ref=reference)
+        text = _prompts_or_default(deps, body).copy.t("errors.unexpected", ref=reference)
     if respond is not None and _has_response_url(body):
         respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def _prompts_or_default(deps: Deps, body: Mapping[str, Any]) -> Prompts:
+    try:
+        return requester_prompts(deps, body)
+    except SQLAlchemyError:  # the database may be what failed; answer in the default language
+        return deps.prompts
 
 
 def _has_response_url(body: dict[str, Any]) -> bool:

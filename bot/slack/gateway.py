@@ -114,7 +114,8 @@ class WebClientGateway:
                 tz=member.get("tz"),
                 locale=member.get("locale"),
             )
-            for member in _pages(self.client.users_list, "members")
+            # Slack leaves the locale out unless asked; it picks each person's language.
+            for member in _pages(self.client.users_list, "members", include_locale=True)
         ]
 
     def list_usergroups(self) -> list[UserGroup]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +13,7 @@ from pydantic import ValidationError
 from bot.errors import BadPayload
 from bot.render.comment_modal import CommentModalState
 from bot.render.ids import ActionId, BlockId
+from bot.services.config import SettingsRejected
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +97,99 @@ def parse_comment_submission(view: Mapping[str, Any] | None) -> CommentSubmissio
     if not isinstance(question_id, str) or (text is not None and not isinstance(text, str)):
         raise BadPayload()
     return CommentSubmission(state.round_id, question_id, text)
+
+
+def _state_value(values: Mapping[str, Any], block: BlockId, action: ActionId) -> Mapping[str, Any]:
+    entry = values.get(block, {}).get(action)
+    if entry is None:
+        return {}
+    if not isinstance(entry, Mapping):
+        raise BadPayload()
+    return entry
+
+
+def _selected(entry: Mapping[str, Any]) -> str | None:
+    option = entry.get("selected_option")
+    if option is None:
+        return None
+    value = option.get("value") if isinstance(option, Mapping) else None
+    if not isinstance(value, str):
+        raise BadPayload()
+    return value
+
+
+def _whole_number(text: object) -> int | None:
+    if not isinstance(text, str) or not text.strip().isdigit() or len(text.strip()) > 6:
+        return None
+    return int(text.strip())
+
+
+def _team_channel_lines(text: object) -> dict[str, str] | None:
+    """`support=C0123` per line (commas work too); None when a line is not of that form."""
+    if text is None:
+        return {}
+    if not isinstance(text, str):
+        return None
+    pairs: dict[str, str] = {}
+    for part in text.replace(",", "\n").splitlines():
+        if not part.strip():
+            continue
+        team, sep, channel = part.partition("=")
+        team, channel = team.strip(), channel.strip().lstrip("#")
+        if not sep or not team or not channel or len(team) > 120 or len(channel) > 32:
+            return None
+        pairs[team] = channel
+    return pairs
+
+
+def parse_settings_submission(view: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The admin's settings form as changes for bot.services.config; a field that cannot be
+    read raises SettingsRejected naming it, so the modal shows the problem beside the field."""
+    if view is None:
+        raise BadPayload()
+    try:
+        values = view["state"]["values"]
+        if not isinstance(values, Mapping):
+            raise BadPayload()
+        read = functools.partial(_state_value, values)
+        channel = read(BlockId.SETTINGS_LEADERSHIP_CHANNEL, ActionId.SETTINGS_LEADERSHIP_CHANNEL)
+        day = _selected(read(BlockId.SETTINGS_PULSE_DAY, ActionId.SETTINGS_PULSE_DAY))
+        time_of_day = read(BlockId.SETTINGS_PULSE_TIME, ActionId.SETTINGS_PULSE_TIME).get(
+            "selected_time"
+        )
+        questions = _selected(read(BlockId.SETTINGS_QUESTIONS, ActionId.SETTINGS_QUESTIONS))
+        days = read(BlockId.SETTINGS_ROUND_DAYS, ActionId.SETTINGS_ROUND_DAYS).get("value")
+        size = read(BlockId.SETTINGS_MIN_GROUP, ActionId.SETTINGS_MIN_GROUP).get("value")
+        source = _selected(read(BlockId.SETTINGS_TEAM_SOURCE, ActionId.SETTINGS_TEAM_SOURCE))
+        channels = read(BlockId.SETTINGS_TEAM_CHANNELS, ActionId.SETTINGS_TEAM_CHANNELS).get(
+            "value"
+        )
+        paused = read(BlockId.SETTINGS_PAUSED, ActionId.SETTINGS_PAUSED).get("selected_options")
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BadPayload() from exc
+    selected_channel = channel.get("selected_conversation")
+    changes: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+
+    def take(name: str, value: object, ok: bool) -> None:
+        if ok:
+            changes[name] = value
+        else:
+            problems[name] = f"settings.errors.{name}"
+
+    take("leadership_channel", selected_channel, isinstance(selected_channel, str))
+    take(
+        "pulse_schedule",
+        f"{day} {time_of_day}",
+        isinstance(day, str) and isinstance(time_of_day, str),
+    )
+    take("questions_per_round", _whole_number(questions), _whole_number(questions) is not None)
+    take("round_days", _whole_number(days), _whole_number(days) is not None)
+    take("min_group_size", _whole_number(size), _whole_number(size) is not None)
+    take("team_source", source, source in {"usergroups", "channels"})
+    pairs = _team_channel_lines(channels)
+    take("team_channels", pairs, pairs is not None)
+    take("paused", bool(paused), paused is None or isinstance(paused, list))
+    if problems:
+        raise SettingsRejected(problems)
+    return changes

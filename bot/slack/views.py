@@ -1,19 +1,24 @@
-"""Modal submissions: the anonymous comment."""
+"""Modal submissions: the anonymous comment and the admins' settings."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
 
 from bot.errors import CxError
 from bot.render.ids import BlockId, CallbackId
 from bot.render.pulse import pulse_message
+from bot.render.settings_modal import FIELD_BLOCKS
+from bot.services.admin_settings import change_settings
 from bot.services.answers import CommentProblem, record_comment
+from bot.services.config import SettingsRejected
 from bot.services.context import Deps
 from bot.services.ports import SlackGateway
-from bot.slack.errors import error_text
-from bot.slack.parsing import parse_comment_submission, user_id_of
+from bot.slack.errors import error_text, requester_prompts
+from bot.slack.home import publish_home
+from bot.slack.parsing import parse_comment_submission, parse_settings_submission, user_id_of
 
 
 def handle_comment_submission(
@@ -32,20 +37,52 @@ def handle_comment_submission(
             text=submission.text,
         )
     except CommentProblem as problem:
+        prompts = requester_prompts(deps, body)
         block = (
             BlockId.COMMENT_QUESTION
             if problem.copy_key.endswith("answer_first")
             else BlockId.COMMENT_TEXT
         )
-        ack(response_action="errors", errors={block: deps.prompts.copy.t(problem.copy_key)})
+        ack(response_action="errors", errors={block: prompts.copy.t(problem.copy_key)})
         return
     except CxError as error:
-        ack(response_action="errors", errors={BlockId.COMMENT_TEXT: error_text(deps, error)})
+        prompts = requester_prompts(deps, body)
+        text = error_text(deps, error, prompts)
+        ack(response_action="errors", errors={BlockId.COMMENT_TEXT: text})
         return
     ack()
     if state.channel and state.ts:
-        gateway.update_message(state.channel, state.ts, pulse_message(state.view, deps.prompts))
+        message = pulse_message(state.view, state.prompts(deps))
+        gateway.update_message(state.channel, state.ts, message)
+
+
+def handle_settings_submission(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    deps: Deps = context["deps"]
+    copy = deps.prompts.copy
+    # Problems are shown beside their own field, in the ack; nothing is stored unless all is well.
+    try:
+        user_id = user_id_of(body)
+        change_settings(deps, admin=user_id, changes=parse_settings_submission(view))
+    except SettingsRejected as rejected:
+        first = BlockId.SETTINGS_LEADERSHIP_CHANNEL
+        errors = {
+            str(FIELD_BLOCKS.get(name, first)): copy.t(key)
+            for name, key in rejected.problems.items()
+        }
+        ack(response_action="errors", errors=errors)
+        return
+    except CxError as error:
+        ack(
+            response_action="errors",
+            errors={BlockId.SETTINGS_LEADERSHIP_CHANNEL: error_text(deps, error)},
+        )
+        return
+    ack()
+    publish_home(context, client, user_id)
 
 
 def register(app: App) -> None:
     app.view(CallbackId.COMMENT_MODAL.value)(handle_comment_submission)
+    app.view(CallbackId.SETTINGS_MODAL.value)(handle_settings_submission)

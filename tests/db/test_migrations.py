@@ -1,15 +1,18 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel, select
 
 import bot.db.models  # noqa: F401  (registers the tables)
 from bot.db.engine import make_engine
 from bot.db.migrate import alembic_config, upgrade_to_head
+from bot.db.models import Delivery
 from bot.pseudonym import pseudonym
 
 
@@ -90,3 +93,37 @@ def test_moving_existing_answers_without_the_key_stops_and_changes_nothing(
     engine.dispose()
     assert version == "0003"
     assert tuple(kept) == (1, 4)
+
+
+def test_existing_deliveries_become_due_when_their_round_opened(database_url: str) -> None:
+    engine = make_engine(database_url)
+    _upgrade_to(engine, "0007")
+    statements = [
+        "INSERT INTO member (id, slack_user_id, is_leader, active, opted_out, updated_at)"
+        " VALUES (1, 'U0ALICE', false, true, false, '2026-11-01 08:00:00'),"
+        " (2, 'U0BOB', false, true, false, '2026-11-01 08:00:00')",
+        "INSERT INTO pulse_round (id, kind, schedule_key, period, sequence, opened_at, closes_at)"
+        " VALUES (1, 'scheduled', '2026-W47', '2026-W47', 1, '2026-11-17 10:00:00',"
+        " '2026-11-22 10:00:00'),"
+        " (2, 'adhoc', NULL, '2026-W48', 2, '2026-11-25 15:30:00', '2026-11-30 15:30:00')",
+        "INSERT INTO delivery (id, round_id, member_id, is_leader, status, attempts) VALUES"
+        " (1, 1, 1, false, 'sent', 1), (2, 1, 2, false, 'pending', 0),"
+        " (3, 2, 1, false, 'pending', 0)",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    upgrade_to_head(engine)
+    with Session(engine) as session:
+        due = {d.id: d.due_at for d in session.exec(select(Delivery)).all()}
+    with engine.connect() as connection:
+        indexes = {i["name"] for i in inspect(connection).get_indexes("delivery")}
+        nullable = {c["name"]: c["nullable"] for c in inspect(connection).get_columns("delivery")}
+    engine.dispose()
+    assert due == {
+        1: datetime(2026, 11, 17, 10, 0, tzinfo=UTC),
+        2: datetime(2026, 11, 17, 10, 0, tzinfo=UTC),
+        3: datetime(2026, 11, 25, 15, 30, tzinfo=UTC),
+    }
+    assert "ix_delivery_due_at" in indexes
+    assert nullable["due_at"] is False

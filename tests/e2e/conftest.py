@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
 
+from bot.analytics.periods import WEEKDAYS
 from bot.clock import ManualClock
 from bot.db.models import Answer, Member
 from bot.runtime import build_deps
@@ -90,6 +92,13 @@ def sandbox_env(emulator: SlackEmulator, database_url: str) -> dict[str, str]:
         "CX_SEND_RATE": "100",
         "CX_PSEUDONYM_KEY": PSEUDONYM_KEY,
     }
+
+
+def pulse_due_now() -> str:
+    """A CX_PULSE_SCHEDULE that is due this minute in London (everyone's zone here), for tests
+    that run the real pulse job on the real clock: its round is due at once."""
+    now = datetime.now(ZoneInfo("Europe/London"))
+    return f"{WEEKDAYS[now.weekday()]} {now:%H:%M}"
 
 
 def process_env(emulator: SlackEmulator, database_url: str, **extra: str) -> dict[str, str]:

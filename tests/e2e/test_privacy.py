@@ -144,7 +144,7 @@ def test_retention_keeps_only_gated_aggregates_of_old_rounds(
     assert len(answers(deps)) == old_answers + 6 * len(question_ids(latest_dm(emulator, writer)))
 
     keep_30 = Deps(
-        settings=make_settings(emulator, database_url, CX_RETENTION_DAYS=30),
+        env=make_settings(emulator, database_url, CX_RETENTION_DAYS=30),
         engine=deps.engine,
         clock=clock,
         prompts=deps.prompts,

@@ -115,9 +115,7 @@ def test_team_nudges_go_to_the_team_channel_when_one_is_set(
     _import_story(deps, Story())
     emulator.add_channel("C0SUPPORT", "support", [])
     settings = deps.settings.model_copy(update={"team_channels": {"support": "C0SUPPORT"}})
-    with_channel = Deps(
-        settings=settings, engine=deps.engine, clock=deps.clock, prompts=deps.prompts
-    )
+    with_channel = Deps(env=settings, engine=deps.engine, clock=deps.clock, prompts=deps.prompts)
     report = build_digest(with_channel)
     assert send_team_nudges(with_channel, bot.gateway, report) == 1
     nudge = emulator.messages("C0SUPPORT")[-1]["text"]

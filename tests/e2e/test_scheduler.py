@@ -21,12 +21,15 @@ from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.people import wait_for
 from bot.settings import Settings
-from tests.e2e.conftest import Org, make_settings, process_env, sandbox_env
+from tests.e2e.conftest import Org, make_settings, process_env, pulse_due_now, sandbox_env
 
 
-def _env(monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, database_url: str) -> None:
+def _env(
+    monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, database_url: str, schedule: str
+) -> None:
     for name, value in sandbox_env(emulator, database_url).items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("CX_PULSE_SCHEDULE", schedule)
 
 
 def _rounds(database_url: str) -> list[PulseRound]:
@@ -40,8 +43,10 @@ def _rounds(database_url: str) -> list[PulseRound]:
 def test_restart_keeps_jobs_and_runs_a_missed_pulse_exactly_once(
     database_url: str, monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, org: Org
 ) -> None:
-    _env(monkeypatch, emulator, database_url)
-    settings = make_settings(emulator, database_url)
+    # This week's pulse fell due at the start of this minute (London, where everyone is).
+    schedule = pulse_due_now()
+    _env(monkeypatch, emulator, database_url, schedule)
+    settings = make_settings(emulator, database_url, CX_PULSE_SCHEDULE=schedule)
     build_deps(settings).engine.dispose()
 
     # First start: the jobs are stored. Kept paused so that nothing runs in this process.
@@ -56,10 +61,14 @@ def test_restart_keeps_jobs_and_runs_a_missed_pulse_exactly_once(
         scheduling.PURGE_JOB_ID,
         scheduling.REMINDER_JOB_ID,
     }
-    assert jobs[scheduling.PULSE_JOB_ID].strftime("%a %H:%M") == "Tue 10:00"
+    # The pulse job runs on every five-minute mark; each run sends whatever has fallen due.
+    pulse_run = jobs[scheduling.PULSE_JOB_ID]
+    assert pulse_run.minute % 5 == 0
+    assert pulse_run.second == 0
+    assert timedelta(0) < pulse_run - datetime.now(UTC) <= timedelta(minutes=5)
     first.shutdown(wait=True)
-    # Pretend the process died an hour after the pulse was due: edit the stored job directly,
-    # as a crashed process would have left it.
+    # Pretend the process died an hour before the pulse fell due, and every run since was
+    # missed: edit the stored job directly, as a crashed process would have left it.
     missed = datetime.now(UTC) - timedelta(hours=1)
     store = SQLAlchemyJobStore(url=settings.database_url, tablename=scheduling.JOB_TABLE)
     store.start(BackgroundScheduler(), "default")
@@ -69,17 +78,20 @@ def test_restart_keeps_jobs_and_runs_a_missed_pulse_exactly_once(
     store.shutdown()
 
     second = BackgroundScheduler()
-    scheduling.start(second, settings)  # the missed run happens now, once
+    scheduling.start(second, settings)  # the twelve missed runs happen now, as one
     wait_for(lambda: len(emulator.calls("chat.postMessage")) == len(org.participants), timeout=30)
     assert len(second.get_jobs()) == 4
     rescheduled = second.get_job(scheduling.PULSE_JOB_ID).next_run_time
     assert rescheduled > datetime.now(UTC)
     second.shutdown(wait=True)
+    assert len(_rounds(database_url)) == 1
 
     # A third start, and running the job again by hand, must not send the period's round again.
     third = BackgroundScheduler()
     scheduling.start(third, settings)
-    assert third.get_job(scheduling.PULSE_JOB_ID).next_run_time == rescheduled
+    # The pending run is kept (unless the test itself crossed a five-minute mark meanwhile).
+    kept = third.get_job(scheduling.PULSE_JOB_ID).next_run_time
+    assert kept in (rescheduled, rescheduled + timedelta(minutes=5))
     third.shutdown(wait=False)
     from bot.jobs import scheduled_pulse
 
@@ -89,7 +101,8 @@ def test_restart_keeps_jobs_and_runs_a_missed_pulse_exactly_once(
 
 
 def _pulse_due_an_hour_ago(settings: Settings) -> None:
-    """Store the jobs, then mark the pulse as missed, as after an outage of every scheduler."""
+    """Store the jobs, then mark the pulse job's runs of the last hour as missed, as after an
+    outage of every scheduler (the pulse itself falls due just now)."""
     paused = BackgroundScheduler()
     scheduling.configure(paused, settings)
     paused.start(paused=True)
@@ -110,13 +123,14 @@ def test_two_schedulers_on_one_database_send_the_round_once(
     for user_id in crowd:
         emulator.add_user(user_id, user_id.lower())
     everyone = crowd + org.participants
-    settings = make_settings(emulator, database_url)
+    schedule = pulse_due_now()
+    settings = make_settings(emulator, database_url, CX_PULSE_SCHEDULE=schedule)
     build_deps(settings).engine.dispose()
     _pulse_due_an_hour_ago(settings)
 
     # Both start at once and both find the missed run. APScheduler's shared store usually lets
     # only one of them take it; the test below covers the race where both do.
-    env = process_env(emulator, database_url, CX_SEND_RATE="40")
+    env = process_env(emulator, database_url, CX_SEND_RATE="40", CX_PULSE_SCHEDULE=schedule)
     schedulers = [
         subprocess.Popen(
             [sys.executable, "-m", "bot", "scheduler"],
@@ -149,7 +163,7 @@ def test_the_pulse_job_run_three_times_at_once_still_sends_one_round(
         emulator.add_user(user_id, user_id.lower())
     everyone = crowd + org.participants
     build_deps(make_settings(emulator, database_url)).engine.dispose()
-    env = process_env(emulator, database_url, CX_SEND_RATE="40")
+    env = process_env(emulator, database_url, CX_SEND_RATE="40", CX_PULSE_SCHEDULE=pulse_due_now())
     code = "from bot.jobs import scheduled_pulse; scheduled_pulse()"
     jobs = [
         subprocess.Popen(  # noqa: S603

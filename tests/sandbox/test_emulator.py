@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
+from bot.manifest import bot_scopes
 from bot.sandbox.emulator import BOT_USER_ID, SLACKBOT_ID, SlackEmulator
 from bot.sandbox.transcript import render_channel
 
@@ -130,7 +131,8 @@ def test_users_list_really_pages(client: WebClient, emu: SlackEmulator) -> None:
     assert sorted(seen) == sorted(["U1", "U2", "U3", "U4", "U5", SLACKBOT_ID, BOT_USER_ID])
     assert len(seen) == len(set(seen))
     assert len(emu.calls("users.list")) == 4
-    members = {m["id"]: m for m in client.users_list(limit=1000)["members"]}
+    members = {m["id"]: m for m in client.users_list(limit=1000, include_locale=True)["members"]}
+    assert all("locale" not in m for m in client.users_list(limit=1000)["members"])  # as Slack
     assert members[SLACKBOT_ID]["is_bot"] is False  # as in real Slack
     assert members[BOT_USER_ID]["is_bot"] is True
     assert members["U5"]["deleted"] is True
@@ -629,3 +631,47 @@ def test_a_budget_answers_429_with_retry_after_beyond_its_rate() -> None:
         assert waits == ["1", "1", "1"]
         emulator.set_budget("chat.postMessage", None)
         client.chat_postMessage(channel="U1", text="again")
+
+
+def _scopes_header(headers: dict[str, Any]) -> str | None:
+    return {name.lower(): value for name, value in headers.items()}.get("x-oauth-scopes")
+
+
+def test_every_answer_names_the_granted_scopes(client: WebClient, emu: SlackEmulator) -> None:
+    granted = _scopes_header(client.auth_test().headers)
+    assert granted is not None
+    assert set(granted.split(",")) == set(bot_scopes())
+    emu.set_scopes({"chat:write", "commands"})
+    assert _scopes_header(client.users_list().headers) == "chat:write,commands"
+    with pytest.raises(SlackApiError) as failed:
+        client.conversations_members(channel="C404")
+    assert _scopes_header(failed.value.response.headers) == "chat:write,commands"
+    # A token Slack does not know learns nothing about anyone's scopes.
+    with pytest.raises(SlackApiError) as refused:
+        WebClient(token="xoxb-wrong", base_url=emu.api_url).auth_test()
+    assert _scopes_header(refused.value.response.headers) is None
+    with SlackEmulator(bot_token=TOKEN, scopes=["users:read"]) as narrow:
+        answer = WebClient(token=TOKEN, base_url=narrow.api_url).auth_test()
+        assert _scopes_header(answer.headers) == "users:read"
+
+
+def test_conversations_info(client: WebClient, emu: SlackEmulator) -> None:
+    emu.add_channel("C2", "leaders", ["U1", BOT_USER_ID])
+    emu.add_channel("G1", "secret", ["U1", BOT_USER_ID], is_private=True)
+    emu.add_channel("G2", "hidden", ["U2"], is_private=True)
+    leaders = client.conversations_info(channel="C2", include_num_members=True)["channel"]
+    assert leaders["id"] == "C2"
+    assert leaders["name"] == "leaders"
+    assert leaders["is_member"] is True
+    assert leaders["is_private"] is False
+    assert leaders["num_members"] == 2
+    assert client.conversations_info(channel="C1")["channel"]["is_member"] is False
+    secret = client.conversations_info(channel="G1")["channel"]
+    assert (secret["is_private"], secret["is_group"], secret["is_member"]) == (True, True, True)
+    dm = client.conversations_info(channel=emu.dm_channel("U2"))["channel"]
+    assert (dm["is_im"], dm["user"]) == (True, "U2")
+    # Unknown channels, and private ones the bot is not in, do not exist as far as it can tell.
+    for unknown in ("C404", "G2"):
+        with pytest.raises(SlackApiError) as missing:
+            client.conversations_info(channel=unknown)
+        assert _error(missing) == "channel_not_found"

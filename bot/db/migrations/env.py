@@ -14,8 +14,9 @@ from bot.db.engine import make_engine
 config = context.config
 target_metadata = SQLModel.metadata
 
-# Tables owned by other libraries (APScheduler's job store) are not ours to migrate.
-FOREIGN_TABLES = {"apscheduler_jobs"}
+# Tables owned by other libraries (APScheduler's job store, slack_sdk's OAuth stores) are not
+# ours to migrate: each library creates its own.
+FOREIGN_TABLES = {"apscheduler_jobs", "slack_installations", "slack_bots", "slack_oauth_states"}
 
 
 def _include_name(name: str | None, type_: Any, _parents: Any) -> bool:

@@ -1,0 +1,193 @@
+"""`cxpulse doctor`: is this install sound? Checks that say in plain words what to fix."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.db.migrate import current_revision, head_revision, known_revisions
+from bot.manifest import bot_scopes, scope_reasons
+from bot.prompts import Copy
+from bot.settings import Settings
+
+SCOPES_HEADER = "x-oauth-scopes"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One check's outcome: what was found and, when it failed, what to do about it."""
+
+    title: str
+    passed: bool
+    detail: str
+    fix: str | None = None
+    items: tuple[str, ...] = ()  # e.g. each missing scope with why it is needed
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BotIdentity:
+    """What auth.test said about the token."""
+
+    team: str
+    user: str
+    user_id: str
+    scopes: frozenset[str] | None  # None when Slack sent no x-oauth-scopes header
+
+
+def granted_scopes(headers: Mapping[str, Any]) -> frozenset[str] | None:
+    """The scopes in Slack's x-oauth-scopes header (any capitalisation), None if absent."""
+    for name, value in headers.items():
+        if name.lower() == SCOPES_HEADER:
+            text = ",".join(value) if isinstance(value, list) else str(value)
+            return frozenset(part.strip() for part in text.split(",") if part.strip())
+    return None
+
+
+def _failed(copy: Copy, area: str, problem: str, **values: Any) -> Check:
+    return Check(
+        title=copy.t(f"doctor.{area}.title"),
+        passed=False,
+        detail=copy.t(f"doctor.{area}.{problem}", **values),
+        fix=copy.t(f"doctor.{area}.{problem}_fix", **values),
+    )
+
+
+def _skipped(copy: Copy, area: str) -> Check:
+    return Check(
+        title=copy.t(f"doctor.{area}.title"),
+        passed=False,
+        detail=copy.t("doctor.skipped"),
+        fix=copy.t("doctor.skipped_fix"),
+    )
+
+
+def _error_code(error: SlackApiError) -> str:
+    return str(error.response.get("error") or error.response.status_code)
+
+
+def check_token(
+    settings: Settings, client: WebClient, copy: Copy
+) -> tuple[Check, BotIdentity | None]:
+    """SLACK_BOT_TOKEN is set and auth.test accepts it."""
+    if not settings.slack_bot_token:
+        return _failed(copy, "token", "missing"), None
+    try:
+        response = client.auth_test()
+    except SlackApiError as error:
+        return _failed(copy, "token", "refused", error=_error_code(error)), None
+    except OSError as error:  # urllib's URLError included: Slack is out of reach
+        problem = type(error).__name__
+        return _failed(
+            copy, "token", "unreachable", url=settings.slack_api_url, error=problem
+        ), None
+    identity = BotIdentity(
+        team=str(response.get("team") or response.get("team_id") or "?"),
+        user=str(response.get("user") or "?"),
+        user_id=str(response.get("user_id") or "?"),
+        scopes=granted_scopes(response.headers or {}),
+    )
+    detail = copy.t(
+        "doctor.token.ok", team=identity.team, user=identity.user, user_id=identity.user_id
+    )
+    return Check(copy.t("doctor.token.title"), True, detail), identity
+
+
+def check_scopes(granted: frozenset[str] | None, copy: Copy) -> Check:
+    """Every scope the manifest asks for is granted; extra ones are only noted."""
+    title = copy.t("doctor.scopes.title")
+    if granted is None:
+        return _failed(copy, "scopes", "unknown")
+    wanted = bot_scopes()
+    missing = [scope for scope in wanted if scope not in granted]
+    extra = sorted(granted - set(wanted))
+    note = copy.t("doctor.scopes.extra", scopes=", ".join(extra)) if extra else None
+    if not missing:
+        return Check(title, True, copy.t("doctor.scopes.ok", count=len(wanted)), note=note)
+    reasons = scope_reasons(copy)
+    return Check(
+        title,
+        False,
+        copy.t("doctor.scopes.missing", count=len(missing), scopes=", ".join(missing)),
+        fix=copy.t("doctor.scopes.missing_fix"),
+        items=tuple(
+            copy.t("doctor.scopes.missing_line", scope=scope, reason=reasons[scope])
+            for scope in missing
+        ),
+        note=note,
+    )
+
+
+def check_leadership_channel(
+    settings: Settings, client: WebClient, copy: Copy, *, bot_name: str
+) -> Check:
+    """CX_LEADERSHIP_CHANNEL exists, the bot is in it and can read its members."""
+    channel = settings.leadership_channel
+    if not channel:
+        return _failed(copy, "channel", "unset")
+    method = "conversations.info"
+    try:
+        found = client.conversations_info(channel=channel)["channel"]
+        method = "conversations.members"
+        client.conversations_members(channel=channel, limit=1)
+    except SlackApiError as error:
+        code = _error_code(error)
+        if code == "channel_not_found":
+            return _failed(copy, "channel", "not_found", channel=channel, bot=bot_name)
+        return _failed(copy, "channel", "refused", method=method, channel=channel, error=code)
+    name = str(found.get("name") or channel)
+    if not found.get("is_member"):
+        return _failed(copy, "channel", "not_member", channel=channel, name=name, bot=bot_name)
+    detail = copy.t("doctor.channel.ok", channel=channel, name=name)
+    return Check(copy.t("doctor.channel.title"), True, detail)
+
+
+def _first_line(error: BaseException) -> str:
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    return (lines[0] if lines else type(cause).__name__)[:200]
+
+
+def check_database(engine: Engine, copy: Copy) -> Check:
+    """The database answers and its schema is at the newest migration (nothing is migrated)."""
+    head = head_revision()
+    try:
+        at = current_revision(engine)
+    except SQLAlchemyError as error:
+        return _failed(copy, "database", "unreachable", error=_first_line(error))
+    if at == head:
+        return Check(copy.t("doctor.database.title"), True, copy.t("doctor.database.ok", head=head))
+    title = copy.t("doctor.database.title")
+    migrate = copy.t("doctor.database.migrate_fix")
+    if at is None:
+        return Check(title, False, copy.t("doctor.database.empty"), fix=migrate)
+    if at not in known_revisions():
+        return _failed(copy, "database", "ahead", current=at)
+    return Check(title, False, copy.t("doctor.database.behind", current=at, head=head), fix=migrate)
+
+
+def check_pseudonym_key(settings: Settings, copy: Copy) -> Check:
+    """CX_PSEUDONYM_KEY is set (its length is checked when settings load)."""
+    if settings.pseudonym_key is None:
+        return _failed(copy, "key", "missing")
+    return Check(copy.t("doctor.key.title"), True, copy.t("doctor.key.ok"))
+
+
+def run_checks(*, settings: Settings, client: WebClient, engine: Engine, copy: Copy) -> list[Check]:
+    """Every check, in the order an operator would fix them."""
+    token, identity = check_token(settings, client, copy)
+    checks = [token]
+    if identity is None:
+        checks += [_skipped(copy, "scopes"), _skipped(copy, "channel")]
+    else:
+        checks.append(check_scopes(identity.scopes, copy))
+        checks.append(check_leadership_channel(settings, client, copy, bot_name=identity.user))
+    checks.append(check_database(engine, copy))
+    checks.append(check_pseudonym_key(settings, copy))
+    return checks
