@@ -19,7 +19,7 @@ from rich.table import Table
 from benchmarks.digest_scale import DigestScale, run_digest_scale
 from benchmarks.fanout import run_fanout
 from benchmarks.interactions import run_interactions
-from benchmarks.report import Row, digest_row, fanout_row, interaction_rows
+from benchmarks.report import Row, digest_row, fanout_row, interaction_rows, reply_row
 from tests.postgres import PostgresServer, find_bindir
 
 T = TypeVar("T")
@@ -126,6 +126,7 @@ def main(
                     )
             for found_scale in scales:
                 rows.append(digest_row(found_scale))
+                rows.append(reply_row(found_scale))
                 notes.append(
                     f"3. {found_scale.database}: loaded in {found_scale.load_s:.1f} s; "
                     f"hot spots: {found_scale.hot_spots.describe()}."

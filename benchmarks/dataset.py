@@ -20,6 +20,11 @@ COLUMNS = "round_id, respondent, team, is_leader, question_id, score, created_at
 Row = tuple[int, str, str, bool, str, int, Any, Any]
 
 
+def respondent_id(index: int) -> str:
+    """The Slack user id of the index-th synthetic person (answers hold its pseudonym)."""
+    return f"U{index:06d}"
+
+
 def _open_rounds(engine: Engine, prompts: Prompts, weeks: int) -> list[tuple[int, list[str]]]:
     """One closed weekly round per week, ending the week of LAST_MONDAY: (id, its questions)."""
     bank = prompts.bank
@@ -61,7 +66,7 @@ def _rows(
 ) -> Iterator[Row]:
     """Everyone answers every statement: a stable personal mood plus weekly noise."""
     rng = random.Random(seed)
-    respondents = [pseudonym(key, f"U{i:06d}") for i in range(people)]
+    respondents = [pseudonym(key, respondent_id(i)) for i in range(people)]
     team_of = [f"team-{i % teams:02d}" for i in range(people)]
     mood = [rng.gauss(0, 0.4) for _ in range(people)]
     for round_id, questions in rounds:

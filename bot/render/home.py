@@ -45,7 +45,8 @@ def _status_lines(state: HomeState, prompts: Prompts) -> list[str]:
     elif state.paused or state.next_pulse is None:
         first = copy.t("home.paused")
     else:
-        first = copy.t("home.next_pulse", when=local_time(state.next_pulse, state.zone_name))
+        when = local_time(state.next_pulse, state.zone_name, copy)
+        first = copy.t("home.next_pulse", when=when)
     if state.streak > 1:
         streak = copy.t("home.streak", count=state.streak)
     elif state.streak == 1:
@@ -62,7 +63,7 @@ def _own_answers(state: HomeState, prompts: Prompts) -> str:
         copy.t(
             "home.own_answer",
             period=answer.period,
-            text=answer.question_text,
+            text=prompts.statement(answer.question_id, answer.question_text),
             label=prompts.bank.label(answer.score),
         )
         for answer in state.own_answers

@@ -10,6 +10,7 @@ from bot.clock import Clock
 from bot.prompts import Prompts
 from bot.pseudonym import MissingPseudonymKey, pseudonym
 from bot.services.config import WorkspaceConfig
+from bot.services.report_cache import ReportCache
 from bot.services.round_facts import RoundFactsCache
 from bot.settings import Settings
 
@@ -21,6 +22,8 @@ class Deps:
     clock: Clock
     prompts: Prompts
     round_facts: RoundFactsCache = field(default_factory=RoundFactsCache, compare=False)
+    # The latest digest report for /cx replies (bot.services.digest.latest_report).
+    reports: ReportCache[object] = field(default_factory=ReportCache, compare=False)
     config: WorkspaceConfig | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:

@@ -225,6 +225,16 @@ def _pick_period(session: Session, deps: Deps, period: str | None) -> str:
     return usable[-1]
 
 
+def latest_report(deps: Deps) -> Report:
+    """The latest week's report for `/cx` replies: at most a minute old, built in the
+    background (bot.services.report_cache), and built afresh whenever a gate setting differs."""
+    settings = deps.settings
+    key = ("latest", settings.min_group_size, settings.comment_minimum)
+    report = deps.reports.get(key, lambda: build_digest(deps))
+    assert isinstance(report, Report)
+    return report
+
+
 def build_digest(deps: Deps, *, period: str | None = None) -> Report:
     """The report for a period (default: the latest with answers), through the one gate."""
     settings = deps.settings

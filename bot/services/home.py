@@ -114,7 +114,11 @@ def home_state(deps: Deps, gateway: SlackGateway, *, slack_user_id: str) -> Home
     zone_name = (member.tz if member is not None else None) or settings.timezone
     return HomeState(
         zone_name=zone_name,
-        next_pulse=None if settings.paused or opted_out else next_pulse_at(settings, now),
+        next_pulse=(
+            None
+            if settings.paused or opted_out
+            else next_pulse_at(settings, now, zone_name=zone_name)
+        ),
         paused=settings.paused,
         opted_out=opted_out,
         streak=_streak(invited, answered, now),

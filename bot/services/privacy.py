@@ -26,6 +26,7 @@ def forget_member(deps: Deps, *, slack_user_id: str) -> ForgetReport:
         deleted = repo.forget(
             session=session, member=member, pseudonym=pseudonym, now=deps.clock.now()
         )
+    deps.reports.invalidate()  # no /cx reply from here on counts the deleted answers
     return ForgetReport(answers=deleted)
 
 

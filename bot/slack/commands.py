@@ -30,7 +30,7 @@ from bot.render.replies import (
 )
 from bot.services.actions import record_action
 from bot.services.context import Deps
-from bot.services.digest import build_digest
+from bot.services.digest import latest_report
 from bot.services.language import prompts_for_member
 from bot.services.members import set_participation
 from bot.services.ports import OutgoingMessage, SlackGateway
@@ -77,7 +77,7 @@ def _dimension_arg(request: Request, index: int = 0) -> str | None:
 
 def _score(request: Request) -> None:
     dimension = _dimension_arg(request)
-    _reply(request, score_message(build_digest(request.deps), request.prompts, dimension))
+    _reply(request, score_message(latest_report(request.deps), request.prompts, dimension))
 
 
 DEFAULT_TREND_WEEKS = 12
@@ -94,12 +94,12 @@ def _trend(request: Request) -> None:
         if not word.isdigit() or not 1 <= int(word) <= MAX_TREND_WEEKS:
             raise CommandUsage(usage=request.prompts.copy.t("commands.trend_usage"))
         weeks = int(word)
-    report = build_digest(request.deps)
+    report = latest_report(request.deps)
     _reply(request, trend_message(report, request.prompts, dimension, weeks))
 
 
 def _team(request: Request) -> None:
-    report = build_digest(request.deps)
+    report = latest_report(request.deps)
     if not request.command.args:
         usage = request.prompts.copy.t("commands.team_usage", teams=team_names(report))
         raise CommandUsage(usage=usage)
@@ -108,13 +108,13 @@ def _team(request: Request) -> None:
 
 
 def _gaps(request: Request) -> None:
-    _reply(request, gaps_message(build_digest(request.deps), request.prompts))
+    _reply(request, gaps_message(latest_report(request.deps), request.prompts))
 
 
 def _digest(request: Request) -> None:
     # A preview of what the leadership channel will get, so in the organisation's language.
     deps = request.deps
-    message = digest_message(build_digest(deps), deps.prompts, zone_name=deps.settings.timezone)
+    message = digest_message(latest_report(deps), deps.prompts, zone_name=deps.settings.timezone)
     _reply(request, message)
 
 

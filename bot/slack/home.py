@@ -15,6 +15,7 @@ from bot.render.settings_modal import settings_modal
 from bot.services.admin_settings import change_settings
 from bot.services.context import Deps
 from bot.services.home import home_state
+from bot.services.language import prompts_for_member
 from bot.services.members import set_participation
 from bot.services.ports import SlackGateway
 from bot.slack.errors import politely
@@ -27,7 +28,8 @@ def publish_home(context: BoltContext, client: WebClient, user_id: str) -> None:
     deps: Deps = context["deps"]
     gateway: SlackGateway = context["gateway"]
     state = home_state(deps, gateway, slack_user_id=user_id)
-    client.views_publish(user_id=user_id, view=home_view(state, deps.prompts))
+    prompts = prompts_for_member(deps, slack_user_id=user_id)
+    client.views_publish(user_id=user_id, view=home_view(state, prompts))
 
 
 def handle_app_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -61,9 +63,8 @@ def handle_open_settings_button(
         # A stale Home tab from when this person was an admin: show them the current one.
         publish_home(context, client, user_id)
         return
-    client.views_open(
-        trigger_id=body.get("trigger_id"), view=settings_modal(settings, deps.prompts)
-    )
+    prompts = prompts_for_member(deps, slack_user_id=user_id)
+    client.views_open(trigger_id=body.get("trigger_id"), view=settings_modal(settings, prompts))
 
 
 def _pause(paused: bool) -> Any:

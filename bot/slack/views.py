@@ -15,6 +15,7 @@ from bot.services.admin_settings import change_settings
 from bot.services.answers import CommentProblem, record_comment
 from bot.services.config import SettingsRejected
 from bot.services.context import Deps
+from bot.services.language import prompts_for_member
 from bot.services.ports import SlackGateway
 from bot.slack.errors import error_text, requester_prompts
 from bot.slack.home import publish_home
@@ -60,10 +61,10 @@ def handle_settings_submission(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     deps: Deps = context["deps"]
-    copy = deps.prompts.copy
     # Problems are shown beside their own field, in the ack; nothing is stored unless all is well.
     try:
         user_id = user_id_of(body)
+        copy = prompts_for_member(deps, slack_user_id=user_id).copy
         change_settings(deps, admin=user_id, changes=parse_settings_submission(view))
     except SettingsRejected as rejected:
         first = BlockId.SETTINGS_LEADERSHIP_CHANNEL

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -105,6 +107,28 @@ def process_env(emulator: SlackEmulator, database_url: str, **extra: str) -> dic
     """A child process's environment: ours without any SLACK_/CX_ leftovers, plus the sandbox."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "CX_"))}
     return {**clean, **sandbox_env(emulator, database_url), **extra}
+
+
+def cxpulse(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the `cxpulse` command line as its own process with exactly `env`."""
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def offline_env(database_url: str) -> dict[str, str]:
+    """The environment of a command that needs the database but not Slack (import, export)."""
+    return {
+        "PATH": "/usr/bin:/bin",
+        "DATABASE_URL": database_url,
+        "CX_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "CX_TIMEZONE": "UTC",
+    }
 
 
 def make_settings(emulator: SlackEmulator, database_url: str, **extra: Any) -> Settings:

@@ -340,3 +340,21 @@ def test_teams_can_come_from_channels(
     beta = member(deps, org.teams["beta"][1])
     assert beta is not None
     assert beta.team == "beta"
+
+
+def test_home_speaks_the_persons_language(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+) -> None:
+    person = org.teams["beta"][5]
+    emulator.add_user(person, person.lower(), tz="Europe/Paris", locale="fr-FR")
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)  # the directory learns the locale
+    asked = question_ids(latest_dm(emulator, person))
+    click_score(emulator, person, asked[0], 4)
+    wait_for(lambda: len(answers(deps)) == 1)
+    text = _texts(_open_home(emulator, person))
+    assert "Votre prochain pulse" in text
+    assert "(Europe/Paris)" in text
+    assert "Pourquoi nous le demandons" in text
+    french = deps.prompts.for_locale("fr-FR")
+    assert french.statement(asked[0], "") in text
+    assert deps.prompts.statement(asked[0], "") not in text

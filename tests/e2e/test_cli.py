@@ -18,6 +18,7 @@ from tests.e2e.conftest import (
     SECRET,
     TOKEN,
     Org,
+    cxpulse,
     ephemeral_texts,
     last_digest,
     process_env,
@@ -33,17 +34,6 @@ def free_port() -> int:
 @pytest.fixture
 def env(database_url: str, emulator: SlackEmulator, org: Org) -> dict[str, str]:
     return process_env(emulator, database_url, PORT=str(free_port()))
-
-
-def cxpulse(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from bot.db.migrate import current_revision
 from bot.manifest import bot_scopes, scope_reasons
 from bot.prompts import Copy, load_prompts
 from bot.sandbox.emulator import BOT_USER_ID, SlackEmulator
-from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, Org, process_env
+from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, Org, cxpulse, process_env
 
 CHECKS = 5
 
@@ -30,17 +29,6 @@ def env(database_url: str, emulator: SlackEmulator, org: Org) -> dict[str, str]:
     environment = process_env(emulator, database_url)
     assert cxpulse(environment, "migrate").returncode == 0
     return environment
-
-
-def cxpulse(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 def lines(result: subprocess.CompletedProcess[str], title: str) -> list[str]:

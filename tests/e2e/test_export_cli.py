@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -15,30 +13,14 @@ from bot.prompts import load_prompts
 from bot.sandbox.history import generate_history, history_csv
 from bot.sandbox.org import Story, build_org
 from bot.services.export import COLUMNS
-from tests.e2e.conftest import PSEUDONYM_KEY
+from tests.e2e.conftest import cxpulse, offline_env
 
 BANK = load_prompts().bank
 
 
-def cxpulse(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.fixture
 def env(database_url: str) -> dict[str, str]:
-    return {
-        "PATH": "/usr/bin:/bin",
-        "DATABASE_URL": database_url,
-        "CX_PSEUDONYM_KEY": PSEUDONYM_KEY,
-        "CX_TIMEZONE": "UTC",
-    }
+    return offline_env(database_url)
 
 
 def test_export_to_stdout_is_csv_only_and_to_a_file_reports(

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,30 +10,14 @@ import pytest
 from bot.prompts import load_prompts
 from bot.sandbox.history import generate_history, history_csv
 from bot.sandbox.org import Story, build_org
-from tests.e2e.conftest import PSEUDONYM_KEY
+from tests.e2e.conftest import cxpulse, offline_env
 
 BANK = load_prompts().bank
 
 
-def _cxpulse(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 @pytest.fixture
 def env(database_url: str) -> dict[str, str]:
-    return {
-        "PATH": "/usr/bin:/bin",
-        "DATABASE_URL": database_url,
-        "CX_PSEUDONYM_KEY": PSEUDONYM_KEY,
-        "CX_TIMEZONE": "UTC",
-    }
+    return offline_env(database_url)
 
 
 def _write_history(path: Path, story: Story, seed: int) -> None:
@@ -58,13 +40,13 @@ def test_planted_history_comes_back_as_flagged_findings(
 ) -> None:
     csv_path = tmp_path / "history.csv"
     _write_history(csv_path, Story(), seed=1000)
-    imported = _cxpulse(env, "import", str(csv_path))
+    imported = cxpulse(env, "import", str(csv_path))
     assert imported.returncode == 0, imported.stdout + imported.stderr
     assert "12 week(s): 2026-W36 to 2026-W47" in imported.stdout
-    again = _cxpulse(env, "import", str(csv_path))
+    again = cxpulse(env, "import", str(csv_path))
     assert "Imported 0 new answers" in again.stdout
 
-    result = _cxpulse(env, "digest", "--json")
+    result = cxpulse(env, "digest", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
     assert report["period"] == "2026-W47"
@@ -107,20 +89,20 @@ def test_planted_history_comes_back_as_flagged_findings(
             "change_vs_previous",
         }
 
-    earlier = json.loads(_cxpulse(env, "digest", "--json", "--period", "2026-W40").stdout)
+    earlier = json.loads(cxpulse(env, "digest", "--json", "--period", "2026-W40").stdout)
     assert earlier["period"] == "2026-W40"
     assert all(d["direction"] != "down" for t in earlier["teams"] for d in t["dimensions"])
-    missing = _cxpulse(env, "digest", "--json", "--period", "2020-W01")
+    missing = cxpulse(env, "digest", "--json", "--period", "2020-W01")
     assert missing.returncode == 1
     assert "no answers for `2020-W01`" in missing.stdout
-    assert _cxpulse(env, "digest", "--json", "--period", "last week").returncode == 2
+    assert cxpulse(env, "digest", "--json", "--period", "last week").returncode == 2
 
 
 def test_a_steady_history_reports_no_real_change(env: dict[str, str], tmp_path: Path) -> None:
     csv_path = tmp_path / "steady.csv"
     _write_history(csv_path, Story.pure_noise(), seed=3)
-    assert _cxpulse(env, "import", str(csv_path)).returncode == 0
-    report = json.loads(_cxpulse(env, "digest", "--json").stdout)
+    assert cxpulse(env, "import", str(csv_path)).returncode == 0
+    report = json.loads(cxpulse(env, "digest", "--json").stdout)
     verdicts = [
         change["real"]
         for d in report["dimensions"]
@@ -131,9 +113,9 @@ def test_a_steady_history_reports_no_real_change(env: dict[str, str], tmp_path: 
     verdicts += [g["real"] for g in report["say_do_gaps"]] + [s["real"] for s in report["silos"]]
     assert len(verdicts) > 100
     assert not any(verdicts)
-    printed = _cxpulse(env, "digest", "--print")
+    printed = cxpulse(env, "digest", "--print")
     assert "No real change this week" in printed.stdout
     chart = tmp_path / "trend.png"
-    saved = _cxpulse(env, "digest", "--chart", str(chart))
+    saved = cxpulse(env, "digest", "--chart", str(chart))
     assert saved.returncode == 0, saved.stdout
     assert chart.read_bytes().startswith(b"\x89PNG")
