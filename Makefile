@@ -23,8 +23,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy bot benchmarks
 
-# The whole suite on SQLite, then again on a throwaway PostgreSQL server started from the
-# machine's binaries (the demo test is SQLite-only: the demo always runs on embedded defaults).
+# The whole suite on SQLite, then every database-backed test again on a throwaway PostgreSQL
+# server started from the machine's binaries (tests that touch no database ran once already;
+# the demo test is SQLite-only: the demo always runs on embedded defaults).
 test: lint typecheck
 	$(BIN)/pytest
 	$(BIN)/pytest --database=postgresql -m "not demo"
