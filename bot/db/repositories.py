@@ -721,12 +721,17 @@ class PeopleCount:
 
 def periods_with_answers(*, session: Session, up_to: str | None = None) -> list[str]:
     """Every period holding answers or kept aggregates, oldest first."""
-    raw = sa_select(col(PulseRound.period)).join(Answer, col(Answer.round_id) == col(PulseRound.id))
-    kept = sa_select(col(PulseRound.period)).join(
-        AnswerAggregate, col(AnswerAggregate.round_id) == col(PulseRound.id)
+    # One index probe per round (EXISTS on answer.round_id), not a join over every answer.
+    holds_answers = sa_select(col(Answer.id)).where(col(Answer.round_id) == col(PulseRound.id))
+    holds_kept = sa_select(col(AnswerAggregate.id)).where(
+        col(AnswerAggregate.round_id) == col(PulseRound.id)
     )
-    periods = {row[0] for row in session.execute(raw.distinct())}
-    periods |= {row[0] for row in session.execute(kept.distinct())}
+    query = (
+        sa_select(col(PulseRound.period))
+        .where(holds_answers.exists() | holds_kept.exists())
+        .distinct()
+    )
+    periods = {row[0] for row in session.execute(query)}
     return sorted(p for p in periods if up_to is None or p <= up_to)
 
 
