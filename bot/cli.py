@@ -467,8 +467,21 @@ def doctor() -> None:
     copy = load_prompts(settings.prompts_dir).copy
     engine = make_engine(settings.database_url)
     try:
+        installed = None
+        if settings.distributed:  # each installed workspace's own token, not SLACK_BOT_TOKEN
+            from bot.slack.installations import installation_store
+
+            installed = [
+                (found.team_id, found.bot_token)
+                for found in installation_store(settings, engine).workspaces()
+            ]
         checks = run_checks(
-            settings=settings, client=make_web_client(settings), engine=engine, copy=copy
+            settings=settings,
+            client=make_web_client(settings),
+            engine=engine,
+            copy=copy,
+            installed=installed,
+            client_for=lambda token: make_web_client(settings, token=token),
         )
     finally:
         engine.dispose()

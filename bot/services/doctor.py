@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_sdk import WebClient
@@ -179,8 +179,7 @@ def check_pseudonym_key(settings: Settings, copy: Copy) -> Check:
     return Check(copy.t("doctor.key.title"), True, copy.t("doctor.key.ok"))
 
 
-def run_checks(*, settings: Settings, client: WebClient, engine: Engine, copy: Copy) -> list[Check]:
-    """Every check, in the order an operator would fix them."""
+def _slack_checks(settings: Settings, client: WebClient, copy: Copy) -> list[Check]:
     token, identity = check_token(settings, client, copy)
     checks = [token]
     if identity is None:
@@ -188,6 +187,43 @@ def run_checks(*, settings: Settings, client: WebClient, engine: Engine, copy: C
     else:
         checks.append(check_scopes(identity.scopes, copy))
         checks.append(check_leadership_channel(settings, client, copy, bot_name=identity.user))
+    return checks
+
+
+def installed_checks(
+    settings: Settings,
+    installed: Sequence[tuple[str, str]],
+    client_for: Callable[[str], WebClient],
+    copy: Copy,
+) -> list[Check]:
+    """With OAuth installs: the Slack checks once per installed workspace, with its own token."""
+    if not installed:
+        return [_failed(copy, "workspaces", "none")]
+    checks: list[Check] = []
+    for team_id, token in installed:
+        scoped = settings.model_copy(update={"slack_bot_token": token})
+        checks += [
+            replace(check, title=f"{check.title} ({team_id})")
+            for check in _slack_checks(scoped, client_for(token), copy)
+        ]
+    return checks
+
+
+def run_checks(
+    *,
+    settings: Settings,
+    client: WebClient,
+    engine: Engine,
+    copy: Copy,
+    installed: Sequence[tuple[str, str]] | None = None,
+    client_for: Callable[[str], WebClient] | None = None,
+) -> list[Check]:
+    """Every check, in the order an operator would fix them. `installed` ((team id, token) per
+    OAuth install) replaces the single SLACK_BOT_TOKEN when the app serves many workspaces."""
+    if installed is None or client_for is None:
+        checks = _slack_checks(settings, client, copy)
+    else:
+        checks = installed_checks(settings, installed, client_for, copy)
     checks.append(check_database(engine, copy))
     checks.append(check_pseudonym_key(settings, copy))
     return checks

@@ -18,7 +18,7 @@ from bot.clock import ManualClock
 from bot.db.models import Answer, Member, WorkspaceSetting
 from bot.render.json_report import report_json
 from bot.runtime import build_deps
-from bot.sandbox.emulator import SlackEmulator
+from bot.sandbox.emulator import BOT_USER_ID, SlackEmulator
 from bot.sandbox.front import SlackFront
 from bot.sandbox.harness import ServedBot
 from bot.sandbox.people import click_score, latest_dm, question_ids, wait_for
@@ -30,7 +30,7 @@ from bot.settings import Settings
 from bot.slack.gateway import make_gateway, make_web_client
 from bot.slack.installations import installation_store
 from bot.tenancy import Workspaces
-from tests.e2e.conftest import LEADERS_CHANNEL, PSEUDONYM_KEY, SECRET, TUESDAY_TEN
+from tests.e2e.conftest import LEADERS_CHANNEL, PSEUDONYM_KEY, SECRET, TUESDAY_TEN, cxpulse
 
 CLIENT_ID = "1234.5678"
 CLIENT_SECRET = "test-client-secret"
@@ -55,7 +55,7 @@ def _workspace(team_id: str, prefix: str, size: int) -> Tenant:
     for user in people:
         emulator.add_user(user, user.lower())
     emulator.add_usergroup(f"S{prefix}", "crew", "Crew", people)
-    emulator.add_channel(LEADERS_CHANNEL, "leadership", [people[0]])
+    emulator.add_channel(LEADERS_CHANNEL, "leadership", [people[0], BOT_USER_ID])
     return Tenant(emulator, people[0], people)
 
 
@@ -252,3 +252,23 @@ def test_scheduled_jobs_run_for_every_installed_workspace(
     assert all(
         len(t.emulator.messages(t.emulator.dm_channel(p))) == 1 for t in tenants for p in t.people
     )
+
+
+def test_doctor_checks_every_installed_workspace(
+    served: tuple[ServedBot, Workspaces],
+    tenants: tuple[Tenant, Tenant],
+    environment: dict[str, str],
+) -> None:
+    bot, _ = served
+    env = {"PATH": "/usr/bin:/bin", **environment}
+    before = cxpulse(env, "doctor")
+    assert before.returncode == 1
+    assert "no workspace has installed the app yet" in before.stdout
+    for tenant in tenants:
+        _install(bot, tenant)
+    after = cxpulse(env, "doctor")
+    assert after.returncode == 0, after.stdout
+    for tenant in tenants:
+        assert f"Bot token ({tenant.emulator.team_id}): valid" in after.stdout
+        assert f"Bot scopes ({tenant.emulator.team_id})" in after.stdout
+    assert "xoxb" not in after.stdout + after.stderr
