@@ -6,13 +6,16 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from bot.pseudonym import MissingPseudonymKey
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.services.context import Deps
 
 app = typer.Typer(
     help="cx-pulse: weekly CX-culture pulses in Slack, honest digests for leaders.",
@@ -53,6 +56,17 @@ def _require(value: str | None, name: str, why: str) -> str:
         console.print(f"[red]{name} is not set.[/red] {why}")
         raise typer.Exit(2)
     return value
+
+
+def _warm_reports(deps: Deps) -> None:
+    """In the background: the first `/cx` reply should not wait for a digest."""
+    import threading
+
+    from bot.services.digest import warm_latest_report
+
+    threading.Thread(
+        target=warm_latest_report, args=(deps,), name="cx-warm-report", daemon=True
+    ).start()
 
 
 @app.command()
@@ -109,6 +123,8 @@ def serve(
     else:
         _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to talk to Slack.")
     deps = build_deps(settings)
+    if workspaces is None:
+        _warm_reports(deps)
     client = make_web_client(settings)
     server = make_server(
         make_wsgi_app(create_app(deps, client=client, workspaces=workspaces), deps),
@@ -150,6 +166,7 @@ def socket() -> None:
     )
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to talk to Slack.")
     deps = build_deps(settings)
+    _warm_reports(deps)
     scheduler = BackgroundScheduler()
     scheduling.start(scheduler, settings, follow=lambda: deps.settings)
     try:

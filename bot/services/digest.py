@@ -235,6 +235,16 @@ def latest_report(deps: Deps) -> Report:
     return report
 
 
+def warm_latest_report(deps: Deps) -> bool:
+    """Build the `/cx` report before anyone asks (at start-up), so even the first reply is
+    served from memory; False when there is nothing to report yet."""
+    try:
+        latest_report(deps)
+    except NothingToReport:
+        return False
+    return True
+
+
 def build_digest(deps: Deps, *, period: str | None = None) -> Report:
     """The report for a period (default: the latest with answers), through the one gate."""
     settings = deps.settings

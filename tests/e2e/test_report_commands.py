@@ -20,7 +20,7 @@ from bot.services.digest import build_digest
 from bot.services.importer import ImportRow, import_answers
 from bot.services.publishing import post_due_digest
 from bot.services.rounds import send_round
-from tests.e2e.conftest import LEADERS_CHANNEL, Org, answers, ephemeral_texts, last_digest
+from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, Org, answers, ephemeral_texts, last_digest
 
 
 def _import_story(deps: Deps, story: Story) -> None:
@@ -164,3 +164,20 @@ def test_when_almost_everyone_answered_the_rate_is_only_a_floor(
     assert participation.rate == pytest.approx(13 / 18)
     text = _reply(emulator, org.leaders[0], "digest")
     assert "over 72% of the 18 people invited" in text
+
+
+def test_the_report_is_warmed_before_the_first_command(
+    deps: Deps, bot: ServedBot, emulator: SlackEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.services import digest
+
+    assert not digest.warm_latest_report(deps)  # nothing to report yet: no error either
+    _import_story(deps, Story())
+    assert digest.warm_latest_report(deps)
+
+    def no_rebuild(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("the first /cx reply rebuilt the report")
+
+    monkeypatch.setattr(digest, "build_digest", no_rebuild)
+    emulator.send_slash_command(ADMIN, "score")
+    wait_for(lambda: any("Empowerment" in text for text in ephemeral_texts(emulator)))
