@@ -134,7 +134,7 @@ def serve(
     scheduler = None
     if not no_scheduler:
         scheduler = BackgroundScheduler()
-        scheduling.start(scheduler, settings, follow=lambda: deps.settings)
+        scheduling.start(scheduler, settings)
     signal.signal(signal.SIGTERM, lambda *_: server.close())
     console.print(f"cx-pulse listening on http://{host}:{settings.port}/slack/events")
     if workspaces is not None:
@@ -168,7 +168,7 @@ def socket() -> None:
     deps = build_deps(settings)
     _warm_reports(deps)
     scheduler = BackgroundScheduler()
-    scheduling.start(scheduler, settings, follow=lambda: deps.settings)
+    scheduling.start(scheduler, settings)
     try:
         handler = SocketModeHandler(create_app(deps, client=make_web_client(settings)), app_token)
         handler.start()  # type: ignore[no-untyped-call]
@@ -188,16 +188,18 @@ def scheduler() -> None:
 
     _setup_logging()
     settings = _settings()
-    # Migrate and check prompts before the first run; kept to follow admins' stored settings.
+    # Migrate and check prompts before the first run, and say what is in force (App Home's
+    # stored choices included).
     deps = build_deps(settings)
+    current = deps.settings
+    deps.engine.dispose()
     # Not BlockingScheduler: its start() never returns, and jobs are installed on a started,
     # paused scheduler (so the stored jobs are loaded first); the main thread waits instead.
     background = BackgroundScheduler()
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    scheduling.start(background, settings, follow=lambda: deps.settings)
-    current = deps.settings
+    scheduling.start(background, settings)
     console.print(
         f"cx-pulse scheduler: pulses {current.pulse_schedule}, "
         f"digest {current.digest_schedule} ({current.timezone})"
@@ -206,7 +208,6 @@ def scheduler() -> None:
     # Let a job under way finish: a pulse round stopped mid-way is resumed by the next run,
     # but finishing is kinder to Slack's rate limits.
     background.shutdown(wait=True)
-    deps.engine.dispose()
 
 
 @pulse_app.command("send")

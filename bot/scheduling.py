@@ -12,10 +12,8 @@ the schedule at each run, so a time changed in App Home needs no retiming.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -27,11 +25,8 @@ PULSE_JOB_ID = "cx-pulse-round"
 DIGEST_JOB_ID = "cx-digest"
 PURGE_JOB_ID = "cx-retention-purge"
 REMINDER_JOB_ID = "cx-reminders"
-FOLLOW_JOB_ID = "cx-follow-settings"
-FOLLOW_SECONDS = 60
 PULSE_EVERY_MINUTES = 5  # local due times are whole quarter hours in every zone in use
 JOB_TABLE = "apscheduler_jobs"
-LOCAL_STORE = "local"  # this process's own jobs, never shared through the database
 
 
 def weekly_trigger(weekly: tuple[str, int, int], settings: Settings) -> CronTrigger:
@@ -58,10 +53,7 @@ def next_fire(trigger: CronTrigger, after: datetime) -> datetime:
 
 def configure(scheduler: BaseScheduler, settings: Settings) -> None:
     scheduler.configure(
-        jobstores={
-            "default": SQLAlchemyJobStore(url=settings.database_url, tablename=JOB_TABLE),
-            LOCAL_STORE: MemoryJobStore(),
-        },
+        jobstores={"default": SQLAlchemyJobStore(url=settings.database_url, tablename=JOB_TABLE)},
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
@@ -98,26 +90,12 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
             scheduler.reschedule_job(job_id, trigger=trigger)
 
 
-def start(
-    scheduler: BaseScheduler,
-    settings: Settings,
-    *,
-    follow: Callable[[], Settings] | None = None,
-) -> None:
-    """Start with the jobs installed; with `follow`, retime them each minute from what it
-    returns, so a pulse time an admin changes in App Home takes effect without a restart."""
+def start(scheduler: BaseScheduler, settings: Settings) -> None:
+    """Start with the jobs installed. Nothing an admin changes in App Home retimes a trigger:
+    the pulse job reads the schedule at every run, and the rest follow only the environment."""
     configure(scheduler, settings)
     scheduler.start(paused=True)
-    install_jobs(scheduler, follow() if follow else settings)
-    if follow is not None:
-        scheduler.add_job(
-            lambda: install_jobs(scheduler, follow()),
-            trigger="interval",
-            seconds=FOLLOW_SECONDS,
-            id=FOLLOW_JOB_ID,
-            jobstore=LOCAL_STORE,
-            replace_existing=True,
-        )
+    install_jobs(scheduler, settings)
     scheduler.resume()
 
 

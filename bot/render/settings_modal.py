@@ -19,10 +19,11 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.analytics.periods import WEEKDAYS
 from bot.prompts import Prompts
 from bot.render.ids import ActionId, BlockId, CallbackId
 from bot.services.config import MAX_MIN_GROUP, MIN_GROUP_FLOOR
-from bot.settings import WEEKDAYS, Settings
+from bot.settings import Settings
 
 # Which block shows a problem with which setting (see bot.services.config.ADJUSTABLE).
 FIELD_BLOCKS: dict[str, BlockId] = {

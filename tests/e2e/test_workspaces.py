@@ -192,7 +192,8 @@ def test_two_installed_workspaces_never_see_each_other(
     # Digests: each counts only its own people and its own scores.
     acme_report = report_json(build_digest(acme_deps))
     globex_report = report_json(build_digest(globex_deps))
-    assert acme_report["respondents"] is None or acme_report["respondents"] == len(acme.people)
+    assert {d["respondents"] for d in acme_report["dimensions"]} == {len(acme.people)}
+    assert {d["respondents"] for d in globex_report["dimensions"]} == {len(globex.people)}
     assert {d["mean"] for d in acme_report["dimensions"]} == {5.0}
     assert {d["mean"] for d in globex_report["dimensions"]} == {1.0}
 
