@@ -397,18 +397,6 @@ def finish_delivery(
     )
 
 
-def delivery_for(
-    *, session: Session, round_id: int, slack_user_id: str
-) -> tuple[Delivery, Member] | None:
-    query = (
-        select(Delivery, Member)
-        .join(Member, col(Member.id) == col(Delivery.member_id))
-        .where(Delivery.round_id == round_id, Member.slack_user_id == slack_user_id)
-    )
-    found = session.exec(query).first()
-    return None if found is None else (found[0], found[1])
-
-
 def delivery_counts(*, session: Session, round_id: int) -> tuple[int, int]:
     """(sent, responded): deliveries that reached people, and people with at least one answer."""
     sent = session.exec(
@@ -433,69 +421,6 @@ class Respondent:
     pseudonym: str
     team: str | None
     is_leader: bool
-
-
-def upsert_answer(
-    *,
-    session: Session,
-    respondent: Respondent,
-    question_id: str,
-    score: int,
-    clicked_at: datetime,
-    now: datetime,
-) -> None:
-    """Insert or change an answer in one statement, so double clicks and retries never duplicate.
-
-    A click older than the stored one changes nothing: when two clicks race, the later click
-    wins whichever request finishes first.
-    """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Answer).values(
-        round_id=respondent.round_id,
-        respondent=respondent.pseudonym,
-        team=respondent.team,
-        is_leader=respondent.is_leader,
-        question_id=question_id,
-        score=score,
-        created_at=now,
-        updated_at=now,
-        clicked_at=clicked_at,
-    )
-    stored = col(Answer.clicked_at)
-    statement = statement.on_conflict_do_update(
-        index_elements=["round_id", "respondent", "question_id"],
-        set_={"score": score, "updated_at": now, "clicked_at": clicked_at},
-        where=stored.is_(None) | (stored <= statement.excluded.clicked_at),
-    )
-    session.execute(statement)
-
-
-def answers_of(*, session: Session, round_id: int, respondent: str) -> list[Answer]:
-    query = select(Answer).where(Answer.round_id == round_id, Answer.respondent == respondent)
-    return list(session.exec(query).all())
-
-
-def set_comment(
-    *,
-    session: Session,
-    round_id: int,
-    respondent: str,
-    question_id: str,
-    comment: str,
-    now: datetime,
-) -> bool:
-    """Attach a comment to an existing answer; False when that statement is not answered yet."""
-    result = session.execute(
-        update(Answer)
-        .where(
-            col(Answer.round_id) == round_id,
-            col(Answer.respondent) == respondent,
-            col(Answer.question_id) == question_id,
-        )
-        .values(comment=comment, updated_at=now)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session
+from sqlalchemy import Connection
 
+from bot.db import answering
 from bot.db import repositories as repo
+from bot.db.answering import ClickTarget
 from bot.db.engine import session_scope
-from bot.db.models import Delivery, Member
 from bot.errors import BadPayload, NotInvited, RoundClosed, UnknownQuestion
 from bot.prompts import Prompts
 from bot.render.pulse import PulseView
@@ -59,52 +60,33 @@ def _facts(deps: Deps, round_id: int) -> RoundFacts:
 
 
 def _open_delivery(
-    deps: Deps, session: Session, *, round_id: int, slack_user_id: str
-) -> tuple[RoundFacts, Delivery, Member]:
+    deps: Deps, connection: Connection, *, round_id: int, slack_user_id: str
+) -> tuple[RoundFacts, ClickTarget]:
     facts = _facts(deps, round_id)
     if deps.clock.now() >= facts.closes_at:
         raise RoundClosed(closes=facts.closes_at)
-    found = repo.delivery_for(session=session, round_id=round_id, slack_user_id=slack_user_id)
-    if found is None or found[0].id is None:
+    target = answering.click_target(connection, round_id=round_id, slack_user_id=slack_user_id)
+    if target is None:
         raise NotInvited()
-    return facts, found[0], found[1]
-
-
-def _respondent(
-    deps: Deps, facts: RoundFacts, delivery: Delivery, slack_user_id: str
-) -> repo.Respondent:
-    return repo.Respondent(
-        round_id=facts.round_id,
-        pseudonym=deps.respondent(slack_user_id),
-        team=delivery.team,
-        is_leader=delivery.is_leader,
-    )
+    return facts, target
 
 
 def _state(
-    deps: Deps,
-    session: Session,
-    *,
-    facts: RoundFacts,
-    delivery: Delivery,
-    member: Member,
-    slack_user_id: str,
+    deps: Deps, connection: Connection, *, facts: RoundFacts, target: ClickTarget, respondent: str
 ) -> PulseState:
-    answers = repo.answers_of(
-        session=session, round_id=facts.round_id, respondent=deps.respondent(slack_user_id)
-    )
+    marks = answering.answer_marks(connection, round_id=facts.round_id, respondent=respondent)
     view = PulseView(
         round_id=facts.round_id,
         period=facts.period,
         closes_at=facts.closes_at,
-        zone_name=member.tz or deps.settings.timezone,
+        zone_name=target.tz or deps.settings.timezone,
         questions=facts.questions,
-        answers={a.question_id: a.score for a in answers},
-        commented=frozenset(a.question_id for a in answers if a.comment),
+        answers={m.question_id: m.score for m in marks},
+        commented=frozenset(m.question_id for m in marks if m.commented),
         min_group_size=deps.settings.min_group_size,
         actions=facts.actions,
     )
-    return PulseState(view=view, channel=delivery.channel, ts=delivery.ts, locale=member.locale)
+    return PulseState(view=view, channel=target.channel, ts=target.ts, locale=target.locale)
 
 
 def _check_question(facts: RoundFacts, question_id: str) -> None:
@@ -124,41 +106,34 @@ def record_answer(
     """Store (or change) one score; a repeated click updates the same row, the latest click wins."""
     if not 1 <= score <= 5:
         raise BadPayload()
-    with session_scope(deps.engine) as session:
-        facts, delivery, member = _open_delivery(
-            deps, session, round_id=round_id, slack_user_id=slack_user_id
+    respondent = deps.respondent(slack_user_id)
+    with deps.engine.begin() as connection:
+        facts, target = _open_delivery(
+            deps, connection, round_id=round_id, slack_user_id=slack_user_id
         )
         _check_question(facts, question_id)
-        repo.upsert_answer(
-            session=session,
-            respondent=_respondent(deps, facts, delivery, slack_user_id),
+        now = deps.clock.now()
+        answering.upsert_answer(
+            connection,
+            round_id=facts.round_id,
+            respondent=respondent,
+            team=target.team,
+            is_leader=target.is_leader,
             question_id=question_id,
             score=score,
-            clicked_at=clicked_at or deps.clock.now(),
-            now=deps.clock.now(),
+            clicked_at=clicked_at or now,
+            now=now,
         )
-        return _state(
-            deps,
-            session,
-            facts=facts,
-            delivery=delivery,
-            member=member,
-            slack_user_id=slack_user_id,
-        )
+        return _state(deps, connection, facts=facts, target=target, respondent=respondent)
 
 
 def pulse_state(deps: Deps, *, slack_user_id: str, round_id: int) -> PulseState:
-    with session_scope(deps.engine) as session:
-        facts, delivery, member = _open_delivery(
-            deps, session, round_id=round_id, slack_user_id=slack_user_id
+    with deps.engine.connect() as connection:
+        facts, target = _open_delivery(
+            deps, connection, round_id=round_id, slack_user_id=slack_user_id
         )
         return _state(
-            deps,
-            session,
-            facts=facts,
-            delivery=delivery,
-            member=member,
-            slack_user_id=slack_user_id,
+            deps, connection, facts=facts, target=target, respondent=deps.respondent(slack_user_id)
         )
 
 
@@ -184,25 +159,19 @@ def record_comment(
 ) -> PulseState:
     """Attach an anonymous comment to one of the person's answers in this round."""
     comment = clean_comment(text)
-    with session_scope(deps.engine) as session:
-        facts, delivery, member = _open_delivery(
-            deps, session, round_id=round_id, slack_user_id=slack_user_id
+    respondent = deps.respondent(slack_user_id)
+    with deps.engine.begin() as connection:
+        facts, target = _open_delivery(
+            deps, connection, round_id=round_id, slack_user_id=slack_user_id
         )
         _check_question(facts, question_id)
-        if not repo.set_comment(
-            session=session,
+        if not answering.set_comment(
+            connection,
             round_id=round_id,
-            respondent=deps.respondent(slack_user_id),
+            respondent=respondent,
             question_id=question_id,
             comment=comment,
             now=deps.clock.now(),
         ):
             raise CommentProblem("comment_modal.error_answer_first")
-        return _state(
-            deps,
-            session,
-            facts=facts,
-            delivery=delivery,
-            member=member,
-            slack_user_id=slack_user_id,
-        )
+        return _state(deps, connection, facts=facts, target=target, respondent=respondent)

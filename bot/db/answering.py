@@ -1,0 +1,198 @@
+"""The statements behind answering a pulse, built once and run on a bare connection.
+
+A click is the hottest path in the bot: at a 5,000-person company a round's first minutes bring
+hundreds of clicks a second. Through the ORM each click paid for building three statements,
+their cache keys and entity loading (about 2.5 ms of CPU); these statements are built once per
+dialect, so a click only binds parameters and reads plain rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Executable, Table, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bot.db.models import Answer, Delivery, Member
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+@dataclass(frozen=True, slots=True)
+class ClickTarget:
+    """The delivery a click answers, with what the answer row and the re-rendered DM need."""
+
+    delivery_id: int
+    team: str | None
+    is_leader: bool
+    channel: str | None
+    ts: str | None
+    tz: str | None
+    locale: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerMark:
+    """One answered statement as the pulse DM shows it: the score and whether it has a comment."""
+
+    question_id: str
+    score: int
+    commented: bool
+
+
+@cache
+def _delivery_query() -> Executable:
+    delivery, member = _table(Delivery), _table(Member)
+    return (
+        select(
+            delivery.c.id,
+            delivery.c.team,
+            delivery.c.is_leader,
+            delivery.c.channel,
+            delivery.c.ts,
+            member.c.tz,
+            member.c.locale,
+        )
+        .join(member, member.c.id == delivery.c.member_id)
+        .where(
+            delivery.c.round_id == bindparam("round_id"),
+            member.c.slack_user_id == bindparam("slack_user_id"),
+        )
+        .limit(1)
+    )
+
+
+@cache
+def _marks_query() -> Executable:
+    answer = _table(Answer)
+    return select(answer.c.question_id, answer.c.score, answer.c.comment.is_not(None)).where(
+        answer.c.round_id == bindparam("round_id"),
+        answer.c.respondent == bindparam("respondent"),
+    )
+
+
+@cache
+def _upsert(dialect: str) -> Executable:
+    """Insert or change an answer; a click older than the stored one changes nothing."""
+    answer = _table(Answer)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(answer).values(
+        round_id=bindparam("round_id"),
+        respondent=bindparam("respondent"),
+        team=bindparam("team"),
+        is_leader=bindparam("is_leader"),
+        question_id=bindparam("question_id"),
+        score=bindparam("score"),
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+        clicked_at=bindparam("clicked_at"),
+    )
+    stored = answer.c.clicked_at
+    return statement.on_conflict_do_update(
+        index_elements=["round_id", "respondent", "question_id"],
+        set_={
+            "score": statement.excluded.score,
+            "updated_at": statement.excluded.updated_at,
+            "clicked_at": statement.excluded.clicked_at,
+        },
+        where=or_(stored.is_(None), stored <= statement.excluded.clicked_at),
+    )
+
+
+def click_target(
+    connection: Connection, *, round_id: int, slack_user_id: str
+) -> ClickTarget | None:
+    row = connection.execute(
+        _delivery_query(), {"round_id": round_id, "slack_user_id": slack_user_id}
+    ).first()
+    if row is None:
+        return None
+    return ClickTarget(
+        delivery_id=row[0],
+        team=row[1],
+        is_leader=bool(row[2]),
+        channel=row[3],
+        ts=row[4],
+        tz=row[5],
+        locale=row[6],
+    )
+
+
+def upsert_answer(
+    connection: Connection,
+    *,
+    round_id: int,
+    respondent: str,
+    team: str | None,
+    is_leader: bool,
+    question_id: str,
+    score: int,
+    clicked_at: datetime,
+    now: datetime,
+) -> None:
+    """Store a click in one statement, so double clicks and Slack retries never duplicate.
+
+    When two clicks race, the later click wins whichever request finishes first.
+    """
+    connection.execute(
+        _upsert(connection.dialect.name),
+        {
+            "round_id": round_id,
+            "respondent": respondent,
+            "team": team,
+            "is_leader": is_leader,
+            "question_id": question_id,
+            "score": score,
+            "now": now,
+            "clicked_at": clicked_at,
+        },
+    )
+
+
+def answer_marks(connection: Connection, *, round_id: int, respondent: str) -> list[AnswerMark]:
+    rows = connection.execute(_marks_query(), {"round_id": round_id, "respondent": respondent})
+    return [AnswerMark(question_id=q, score=int(s), commented=bool(c)) for q, s, c in rows]
+
+
+@cache
+def _comment_update() -> Executable:
+    # An UPDATE reserves its columns' names for SET, so the parameters are named otherwise.
+    answer = _table(Answer)
+    return (
+        update(answer)
+        .where(
+            answer.c.round_id == bindparam("in_round"),
+            answer.c.respondent == bindparam("of_respondent"),
+            answer.c.question_id == bindparam("on_question"),
+        )
+        .values(comment=bindparam("new_comment"), updated_at=bindparam("changed_at"))
+    )
+
+
+def set_comment(
+    connection: Connection,
+    *,
+    round_id: int,
+    respondent: str,
+    question_id: str,
+    comment: str,
+    now: datetime,
+) -> bool:
+    """Attach a comment to an existing answer; False when that statement is not answered yet."""
+    result = connection.execute(
+        _comment_update(),
+        {
+            "in_round": round_id,
+            "of_respondent": respondent,
+            "on_question": question_id,
+            "new_comment": comment,
+            "changed_at": now,
+        },
+    )
+    return bool(result.rowcount)
