@@ -107,7 +107,7 @@ def record_answer(
     if not 1 <= score <= 5:
         raise BadPayload()
     respondent = deps.respondent(slack_user_id)
-    with deps.engine.begin() as connection:
+    with deps.write_transaction() as connection:
         facts, target = _open_delivery(
             deps, connection, round_id=round_id, slack_user_id=slack_user_id
         )
@@ -160,7 +160,7 @@ def record_comment(
     """Attach an anonymous comment to one of the person's answers in this round."""
     comment = clean_comment(text)
     respondent = deps.respondent(slack_user_id)
-    with deps.engine.begin() as connection:
+    with deps.write_transaction() as connection:
         facts, target = _open_delivery(
             deps, connection, round_id=round_id, slack_user_id=slack_user_id
         )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from bot.clock import Clock
+from bot.db.engine import WriteLock
 from bot.prompts import Prompts
 from bot.pseudonym import MissingPseudonymKey, pseudonym
 from bot.services.config import WorkspaceConfig
@@ -25,10 +27,18 @@ class Deps:
     # The latest digest report for /cx replies (bot.services.digest.latest_report).
     reports: ReportCache[object] = field(default_factory=ReportCache, compare=False)
     config: WorkspaceConfig | None = field(default=None, compare=False)
+    writes: WriteLock | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.config is None:
             object.__setattr__(self, "config", WorkspaceConfig(self.engine))
+        if self.writes is None:
+            object.__setattr__(self, "writes", WriteLock(self.engine))
+
+    def write_transaction(self) -> AbstractContextManager[Connection]:
+        """A short write transaction (answers, comments); see WriteLock."""
+        assert self.writes is not None  # set in __post_init__
+        return self.writes.transaction()
 
     @property
     def workspace(self) -> WorkspaceConfig:
