@@ -9,7 +9,7 @@ two outputs can never be subtracted from each other to reveal a smaller group.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from bot.analytics.anonymity import GroupKind, may_show, visible_groups
@@ -44,6 +44,14 @@ class PeriodCounts:
         counts = self.scores.setdefault((dimension, team, is_leader), [0, 0, 0, 0, 0])
         counts[score - 1] += n
 
+    def add_counts(
+        self, dimension: str, team: str | None, is_leader: bool, scores: Sequence[int]
+    ) -> None:
+        """Add answers counted by score (how many gave 1, 2, .. 5)."""
+        counts = self.scores.setdefault((dimension, team, is_leader), [0, 0, 0, 0, 0])
+        for index, n in enumerate(scores):
+            counts[index] += n
+
 
 @dataclass
 class PeriodCells:
@@ -67,11 +75,14 @@ class PeriodCells:
 
 
 def _sum(counts: Iterable[list[int]]) -> Distribution:
-    total = [0, 0, 0, 0, 0]
-    for row in counts:
-        for index, n in enumerate(row):
-            total[index] += n
-    return Distribution((total[0], total[1], total[2], total[3], total[4]))
+    ones = twos = threes = fours = fives = 0
+    for one, two, three, four, five in counts:
+        ones += one
+        twos += two
+        threes += three
+        fours += four
+        fives += five
+    return Distribution((ones, twos, threes, fours, fives))
 
 
 def _raw_cells(counts: PeriodCounts) -> dict[tuple[str, GroupKind, str], Cell]:
@@ -94,16 +105,17 @@ def gate(counts: PeriodCounts, minimum: int) -> PeriodCells:
     raw = {**_raw_cells(counts), **counts.kept}
     shown = PeriodCells(counts.period)
     dimensions = {dimension for dimension, _, _ in raw}
+    # Each dimension's teams and their people, found in one pass over the cells.
+    team_people: dict[str, dict[str, int]] = {}
+    for (dimension, kind, name), cell in raw.items():
+        if kind is GroupKind.TEAM:
+            team_people.setdefault(dimension, {})[name] = cell.people
     for dimension in sorted(dimensions):
         org = raw.get((dimension, GroupKind.ORG, ""))
         if org is None or not may_show(org.people, minimum):
             continue
         shown.org[dimension] = org
-        teams = {
-            name: cell.people
-            for (dim, kind, name), cell in raw.items()
-            if dim == dimension and kind is GroupKind.TEAM
-        }
+        teams = team_people.get(dimension, {})
         for team in visible_groups(teams, minimum, parent_total=org.people):
             shown.teams.setdefault(team, {})[dimension] = raw[(dimension, GroupKind.TEAM, team)]
         leaders = raw.get((dimension, GroupKind.LEADERS, ""))

@@ -28,7 +28,7 @@ from bot.analytics.noise import (
     level_spread,
     pooled_variance,
     single_level,
-    spearman,
+    spearman_counted,
     spearman_interval,
 )
 
@@ -191,14 +191,29 @@ class Timeline(list[PeriodCells]):
 
     def __init__(self, periods: Sequence[PeriodCells]) -> None:
         super().__init__(periods)
-        self._series: dict[tuple[GroupKey, str], list[tuple[int, Cell]]] = {}
+        self._series: dict[tuple[GroupKey, str], list[tuple[int, Cell]]] | None = None
 
     def series(self, key: GroupKey, dimension: str) -> list[tuple[int, Cell]]:
-        found = self._series.get((key, dimension))
-        if found is None:
-            found = _scan(self, key, dimension)
-            self._series[(key, dimension)] = found
-        return found
+        if self._series is None:
+            self._series = _index(self)
+        return self._series.get((key, dimension), [])
+
+
+def _index(history: Sequence[PeriodCells]) -> dict[tuple[GroupKey, str], list[tuple[int, Cell]]]:
+    """Every group's series in one pass over the cells shown (what `_scan` finds for each)."""
+    found: dict[tuple[GroupKey, str], list[tuple[int, Cell]]] = {}
+    for period in history:
+        week = week_number(period.period)
+        groups: list[tuple[GroupKey, dict[str, Cell]]] = [
+            ((GroupKind.ORG, ""), period.org),
+            ((GroupKind.LEADERS, ""), period.leaders),
+            ((GroupKind.OTHERS, ""), period.others),
+        ]
+        groups += [((GroupKind.TEAM, team), cells) for team, cells in period.teams.items()]
+        for key, cells in groups:
+            for dimension, cell in cells.items():
+                found.setdefault((key, dimension), []).append((week, cell))
+    return found
 
 
 def _scan(history: Sequence[PeriodCells], key: GroupKey, dimension: str) -> list[tuple[int, Cell]]:
@@ -229,8 +244,13 @@ def group_swing(
     say little about their swings alone, and an estimate that comes out too small would pass
     ordinary swings off as change.
     """
-    earlier = history[:-1][-SWING_HISTORY:]
-    series = [[c.dist for _, c in _cells_of(earlier, key, d)] for key in keys for d in dimensions]
+    # The series of the whole history (indexed once), cut to the earlier weeks.
+    earlier = {week_number(p.period) for p in history[:-1][-SWING_HISTORY:]}
+    series = [
+        [c.dist for week, c in _cells_of(history, key, d) if week in earlier]
+        for key in keys
+        for d in dimensions
+    ]
     return max(MIN_WEEKLY_SWING, between_period_variance(series, person_share=person_share))
 
 
@@ -421,22 +441,24 @@ def _follow_up(
 
 
 def driver_findings(
-    pairs: Mapping[str, Sequence[tuple[float, float]]], *, confidence: float = 0.95
+    pairs: Mapping[str, Mapping[tuple[float, float], int]], *, confidence: float = 0.95
 ) -> list[Driver]:
-    """Rank correlation of each dimension with the outcome item, over respondent-periods.
+    """Rank correlation of each dimension with the outcome item, over respondent-periods:
+    `pairs` counts how many gave each (dimension score, outcome score).
 
     Reported only with at least DRIVER_MIN_PAIRS pairs; intervals are widened for the number of
     dimensions looked at, so a lucky one does not stand out.
     """
-    usable = {d: p for d, p in pairs.items() if len(p) >= DRIVER_MIN_PAIRS}
+    sizes = {d: sum(counted.values()) for d, counted in pairs.items()}
+    usable = {d: counted for d, counted in pairs.items() if sizes[d] >= DRIVER_MIN_PAIRS}
     if not usable:
         return []
     level = 1.0 - (1.0 - confidence) / len(usable)
     out = []
-    for dimension, points in usable.items():
-        rho = spearman([x for x, _ in points], [y for _, y in points])
-        low, high = spearman_interval(rho, len(points), level)
-        out.append(Driver(dimension, rho, low, high, len(points)))
+    for dimension, counted in usable.items():
+        rho = spearman_counted(counted)
+        low, high = spearman_interval(rho, sizes[dimension], level)
+        out.append(Driver(dimension, rho, low, high, sizes[dimension]))
     return sorted(out, key=lambda d: (-d.rho, d.dimension))
 
 
@@ -444,7 +466,7 @@ def build_findings(
     history: Sequence[PeriodCells],
     *,
     dimensions: Sequence[str],
-    driver_pairs: Mapping[str, Sequence[tuple[float, float]]] | None = None,
+    driver_pairs: Mapping[str, Mapping[tuple[float, float], int]] | None = None,
     person_part: float | None = None,
     actions: Sequence[tuple[str, str]] = (),
     q: float = FALSE_DISCOVERY_RATE,
@@ -452,6 +474,9 @@ def build_findings(
     """Findings for the last period of `history` (oldest first, already gated).
 
     `actions` are (dimension, period recorded) pairs from `/cx act`, followed up in the report.
+
+    `driver_pairs` counts, by dimension, the respondent-periods giving each (dimension score,
+    outcome score) (see `respondents.driver_pair_counts`).
 
     `person_part` is the share of answer spread that belongs to the people themselves (see
     `noise.person_share`); unknown (None) counts as all of it, the cautious choice.

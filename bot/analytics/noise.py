@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Literal
 
@@ -19,13 +19,38 @@ SCORES = (1, 2, 3, 4, 5)
 
 @dataclass(frozen=True, slots=True)
 class Distribution:
-    """How many answers gave each score 1..5."""
+    """How many answers gave each score 1..5.
+
+    Its size, mean and variance are worked out once, when it is made: a report reads them
+    tens of thousands of times over a few thousand distributions.
+    """
 
     counts: tuple[int, int, int, int, int]
+    n: int = field(init=False, repr=False, compare=False)
+    mean: float = field(init=False, repr=False, compare=False)
+    # Sample variance (n - 1 in the denominator); 0 below two answers.
+    variance: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if len(self.counts) != 5 or any(c < 0 for c in self.counts):
+        if len(self.counts) != 5 or min(self.counts) < 0:
             raise ValueError(f"need five non-negative counts, got {self.counts}")
+        c1, c2, c3, c4, c5 = self.counts
+        n = c1 + c2 + c3 + c4 + c5
+        mean = (c1 + 2 * c2 + 3 * c3 + 4 * c4 + 5 * c5) / n if n else 0.0
+        variance = 0.0
+        if n >= 2:
+            # Term by term from score 1 up: the same sum, to the last bit, as any loop over
+            # the scores in order.
+            variance = (
+                c1 * (1 - mean) ** 2
+                + c2 * (2 - mean) ** 2
+                + c3 * (3 - mean) ** 2
+                + c4 * (4 - mean) ** 2
+                + c5 * (5 - mean) ** 2
+            ) / (n - 1)
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "mean", mean)
+        object.__setattr__(self, "variance", variance)
 
     @classmethod
     def from_scores(cls, scores: Iterable[int]) -> Distribution:
@@ -48,10 +73,6 @@ class Distribution:
         return Distribution.pooled((self, other))
 
     @property
-    def n(self) -> int:
-        return sum(self.counts)
-
-    @property
     def favourable(self) -> int:
         return self.counts[3] + self.counts[4]
 
@@ -66,22 +87,6 @@ class Distribution:
     @property
     def unfavourable_share(self) -> float:
         return self.unfavourable / self.n if self.n else 0.0
-
-    @property
-    def mean(self) -> float:
-        return (
-            sum(s * c for s, c in zip(SCORES, self.counts, strict=True)) / self.n if self.n else 0.0
-        )
-
-    @property
-    def variance(self) -> float:
-        """Sample variance (n - 1 in the denominator); 0 below two answers."""
-        if self.n < 2:
-            return 0.0
-        mean = self.mean
-        return sum(c * (s - mean) ** 2 for s, c in zip(SCORES, self.counts, strict=True)) / (
-            self.n - 1
-        )
 
 
 # --- distribution functions -------------------------------------------------------------------
@@ -342,14 +347,16 @@ def level(
     share = min(max(person_share, 0.0), 1.0)
     weights = [1.0 / ((1.0 - share) * spread / d.n + between) for d in usable]
     total = sum(weights)
-    pooled = Distribution.pooled(usable)
+    # The pooled periods' favourable share, without building their pooled distribution.
+    answers = sum(d.n for d in usable)
+    favourable = sum(d.favourable for d in usable)
     persistent = (
         share * spread / (people or max(d.n for d in usable)) if against_other_people else 0.0
     )
     return Level(
         mean=sum(w * d.mean for w, d in zip(weights, usable, strict=True)) / total,
         variance=1.0 / total + persistent,
-        favourable_share=pooled.favourable_share,
+        favourable_share=favourable / answers if answers else 0.0,
     )
 
 
@@ -539,6 +546,42 @@ def spearman(xs: Sequence[float], ys: Sequence[float]) -> float:
     sxy = sum((a - mx) * (b - my) for a, b in zip(rx, ry, strict=True))
     sxx = sum((a - mx) ** 2 for a in rx)
     syy = sum((b - my) ** 2 for b in ry)
+    return sxy / math.sqrt(sxx * syy) if sxx and syy else 0.0
+
+
+def _doubled_centred_ranks(counts: Mapping[float, int], n: int) -> dict[float, int]:
+    """Each distinct value's average rank, doubled and less n + 1 (twice the mean rank): an
+    integer, so sums of products of these are exact."""
+    ranks: dict[float, int] = {}
+    below = 0
+    for value in sorted(counts):
+        ties = counts[value]
+        # Average rank below + (ties + 1) / 2, doubled, less n + 1.
+        ranks[value] = 2 * below + ties - n
+        below += ties
+    return ranks
+
+
+def spearman_counted(pairs: Mapping[tuple[float, float], int]) -> float:
+    """`spearman` over (x, y) pairs given as how many times each occurs.
+
+    Answers take few distinct values, so thousands of respondents collapse to a few dozen
+    pairs. The sums run over integers (see `_doubled_centred_ranks`), so they are exact; in
+    `spearman` every term and partial sum is a multiple of 1/4 below 2**50 up to about 165,000
+    pairs, exact too, so the two agree to the last bit there.
+    """
+    n = sum(pairs.values())
+    if n < 2:
+        raise ValueError("need at least two pairs")
+    xs: dict[float, int] = {}
+    ys: dict[float, int] = {}
+    for (x, y), times in pairs.items():
+        xs[x] = xs.get(x, 0) + times
+        ys[y] = ys.get(y, 0) + times
+    rank_x, rank_y = _doubled_centred_ranks(xs, n), _doubled_centred_ranks(ys, n)
+    sxy = sum(times * rank_x[x] * rank_y[y] for (x, y), times in pairs.items()) / 4
+    sxx = sum(times * rank_x[x] ** 2 for x, times in xs.items()) / 4
+    syy = sum(times * rank_y[y] ** 2 for y, times in ys.items()) / 4
     return sxy / math.sqrt(sxx * syy) if sxx and syy else 0.0
 
 

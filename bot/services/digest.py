@@ -21,8 +21,9 @@ from bot.analytics.findings import (
     build_findings,
     week_number,
 )
-from bot.analytics.noise import Distribution, person_share
+from bot.analytics.noise import Distribution
 from bot.analytics.periods import period_key
+from bot.analytics.respondents import PairCounts, driver_pair_counts, period_means, person_share
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.errors import NothingToReport, UnknownPeriod
@@ -106,13 +107,14 @@ def _counts(
     people: dict[tuple[str, str, GroupKind, str], int] = defaultdict(int)
     for row in repo.cell_counts(session=session, round_ids=list(period_of)):
         period, dimension = period_of[row.round_id], dimension_of[row.question_id]
-        counts[period].add_scores(dimension, row.team, row.is_leader, row.score, row.answers)
+        counts[period].add_counts(dimension, row.team, row.is_leader, row.scores)
         sources[(period, dimension)].add((row.round_id, row.question_id))
         split = GroupKind.LEADERS if row.is_leader else GroupKind.OTHERS
-        people[(period, dimension, GroupKind.ORG, "")] += row.answers
-        people[(period, dimension, split, "")] += row.answers
+        answers = row.answers
+        people[(period, dimension, GroupKind.ORG, "")] += answers
+        people[(period, dimension, split, "")] += answers
         if row.team is not None:
-            people[(period, dimension, GroupKind.TEAM, row.team)] += row.answers
+            people[(period, dimension, GroupKind.TEAM, row.team)] += answers
     for (period, dimension, kind, name), n in people.items():
         if len(sources[(period, dimension)]) == 1:
             counts[period].people[(dimension, kind, name)] = n
@@ -171,41 +173,19 @@ def _gated_participation(invited: int, responded: int, minimum: int) -> Particip
 
 
 def _driver_pairs(
-    session: Session,
-    periods: Sequence[str],
-    outcome: str,
-    dimension_of: dict[str, str],
-    people: int,
-) -> tuple[dict[str, list[tuple[float, float]]], float | None]:
-    """(dimension score, outcome score) per respondent and period, and the person share.
+    session: Session, periods: Sequence[str], outcome: str, people: int
+) -> tuple[PairCounts, float | None]:
+    """(dimension score, outcome score) pairs of respondent-periods, counted by dimension, and
+    the person share.
 
     Above DRIVER_PEOPLE respondents a fixed, unbiased sample of them is enough for both.
     """
     period_of = repo.rounds_of_periods(session=session, periods=periods)
-    totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     share_kept = min(1.0, DRIVER_PEOPLE / max(people, 1))
     below = None if share_kept >= 1.0 else f"{max(1, int(share_kept * 256)):02x}"
-    for round_id, respondent, question, score in repo.respondent_scores(
-        session=session, round_ids=list(period_of), below=below
-    ):
-        total = totals[(period_of[round_id], respondent, dimension_of[question])]
-        total[0] += score
-        total[1] += 1
-    by_person: dict[tuple[str, str], dict[str, float]] = defaultdict(dict)
-    for (period, respondent, dimension), (score_sum, n) in totals.items():
-        by_person[(period, respondent)][dimension] = score_sum / n
-    pairs: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for scores in by_person.values():
-        if outcome not in scores:
-            continue
-        for dimension, value in scores.items():
-            if dimension != outcome:
-                pairs[dimension].append((value, scores[outcome]))
-    share = person_share(
-        (respondent, dimension, score_sum / n)
-        for (_, respondent, dimension), (score_sum, n) in totals.items()
-    )
-    return pairs, share
+    answers = repo.respondent_answers(session=session, round_ids=list(period_of), below=below)
+    means = period_means(answers.periods, answers.respondents, answers.dimensions, answers.scores)
+    return driver_pair_counts(means, outcome), person_share(means)
 
 
 def _pick_period(session: Session, deps: Deps, period: str | None) -> str:
@@ -263,7 +243,7 @@ def build_digest(deps: Deps, *, period: str | None = None) -> Report:
         recent = [p for p in periods if now_week - week_number(p) < DRIVER_WEEKS]
         outcome = bank.outcome_dimension
         org_people = repo.period_respondents(session=session, period=chosen)
-        pairs, share = _driver_pairs(session, recent, outcome, dimension_of, org_people)
+        pairs, share = _driver_pairs(session, recent, outcome, org_people)
         comments = repo.period_comments(session=session, period=chosen)
         rounds = repo.rounds_in_period(session=session, period=chosen)
         since = deps.clock.now() - timedelta(weeks=FOLLOW_UP_WEEKS)

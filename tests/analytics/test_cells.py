@@ -49,3 +49,12 @@ def test_aggregates_kept_after_a_purge_are_read_like_live_answers() -> None:
     cells = gate(counts, 5)
     assert cells.org["empowerment"].dist.n == 10
     assert cells.teams["a"]["empowerment"].people == 5
+
+
+def test_counts_by_score_add_up_like_single_answers() -> None:
+    by_score, one_by_one = PeriodCounts("2026-W48"), PeriodCounts("2026-W48")
+    by_score.add_counts("empowerment", "a", False, (1, 0, 2, 0, 3))
+    by_score.add_counts("empowerment", "a", False, (0, 1, 0, 0, 1))
+    for score, n in [(1, 1), (3, 2), (5, 3), (2, 1), (5, 1)]:
+        one_by_one.add_scores("empowerment", "a", False, score, n)
+    assert by_score.scores == one_by_one.scores == {("empowerment", "a", False): [1, 1, 2, 0, 4]}

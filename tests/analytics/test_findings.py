@@ -9,8 +9,16 @@ import random
 
 import pytest
 
-from bot.analytics.cells import Observation, PeriodCells, counts_from_rows, gate
-from bot.analytics.findings import Findings, build_findings, count_flags
+from bot.analytics.anonymity import GroupKind
+from bot.analytics.cells import GroupKey, Observation, PeriodCells, counts_from_rows, gate
+from bot.analytics.findings import (
+    Findings,
+    Timeline,
+    build_findings,
+    count_flags,
+    group_swing,
+    week_number,
+)
 from bot.prompts import load_prompts
 from bot.sandbox.history import synthetic_report
 from bot.sandbox.org import Story
@@ -120,3 +128,23 @@ def test_an_action_is_followed_up_with_whether_its_dimension_moved() -> None:
         _shifted_history(0.0), dimensions=["empowerment"], actions=[("empowerment", "2026-W37")]
     )
     assert not steady.follow_ups[0].verdict.real
+
+
+def test_a_timeline_indexes_each_series_as_a_scan_of_its_periods_finds_it() -> None:
+    history = synthetic_report(BANK, Story(), seed=7).history
+    timeline = Timeline(history)
+    keys: list[GroupKey] = [(GroupKind.ORG, ""), (GroupKind.LEADERS, ""), (GroupKind.OTHERS, "")]
+    keys += sorted({(GroupKind.TEAM, team) for p in history for team in p.teams})
+    keys.append((GroupKind.TEAM, "no-such-team"))
+    for key in keys:
+        for dimension in [*DIMENSIONS, "no-such-dimension"]:
+            scanned = [
+                (week_number(p.period), cell)
+                for p in history
+                if (cell := p.group(key, dimension)) is not None
+            ]
+            assert timeline.series(key, dimension) == scanned
+        # The swing reads the timeline's index, cut to the earlier weeks, or scans a plain list.
+        assert group_swing(timeline, [key], DIMENSIONS, 0.3) == group_swing(
+            list(history), [key], DIMENSIONS, 0.3
+        )

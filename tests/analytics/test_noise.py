@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import Counter
 
 import pytest
 from hypothesis import given
@@ -25,6 +26,7 @@ from bot.analytics.noise import (
     pooled_variance,
     single_level,
     spearman,
+    spearman_counted,
     spearman_interval,
     t_quantile,
     t_two_sided_p,
@@ -43,6 +45,22 @@ def test_distribution_summaries() -> None:
         Distribution.from_scores([0])
     with pytest.raises(ValueError, match="non-negative"):
         Distribution((1, -1, 0, 0, 0))
+
+
+COUNT = st.integers(0, 10_000)
+
+
+@given(st.tuples(COUNT, COUNT, COUNT, COUNT, COUNT))
+def test_distribution_summaries_are_the_textbook_sums(
+    counts: tuple[int, int, int, int, int],
+) -> None:
+    dist = Distribution(counts)
+    n = sum(counts)
+    mean = sum(s * c for s, c in zip(range(1, 6), counts, strict=True)) / n if n else 0.0
+    spread = sum(c * (s - mean) ** 2 for s, c in zip(range(1, 6), counts, strict=True))
+    # Worked out once at construction, and exactly as these loops would.
+    assert (dist.n, dist.mean) == (n, mean)
+    assert dist.variance == (spread / (n - 1) if n >= 2 else 0.0)
 
 
 @pytest.mark.parametrize(
@@ -96,6 +114,9 @@ def test_spearman_textbook_values() -> None:
     assert spearman(iq, tv) == pytest.approx(-29 / 165)
     assert spearman([1, 2, 2, 3], [1, 3, 2, 4]) == pytest.approx(3 / math.sqrt(10))
     assert spearman([3, 3, 3], [1, 2, 3]) == 0.0
+    assert spearman_counted(Counter(zip(iq, tv, strict=True))) == spearman(iq, tv)
+    with pytest.raises(ValueError, match="two"):
+        spearman_counted({(1.0, 2.0): 1})
     low, high = spearman_interval(0.5, 50)
     half = 1.959964 * math.sqrt((1 + 0.5**2 / 2) / 47)
     assert (low, high) == pytest.approx(
@@ -167,6 +188,17 @@ def test_a_one_point_drop_in_a_team_of_fifteen_is_seen() -> None:
         assert baseline is not None
         seen += compare_levels(baseline, single_level(after, between=0.01)).p_value < 0.001
     assert seen >= 80
+
+
+@pytest.mark.parametrize("seed", range(200))
+def test_spearman_of_counted_pairs_is_spearman_to_the_last_bit(seed: int) -> None:
+    rng = random.Random(seed)
+    # Means of one to three answers: the values respondents' pairs take, with many ties.
+    values = sorted({a / n for n in (1, 2, 3) for a in range(n, 5 * n + 1)})[: rng.randint(1, 13)]
+    n = rng.choice([2, 3, 10, 30, 500, 5000])
+    xs = [rng.choice(values) for _ in range(n)]
+    ys = [x if rng.random() < 0.3 else rng.choice(values) for x in xs]
+    assert spearman_counted(Counter(zip(xs, ys, strict=True))) == spearman(xs, ys)
 
 
 def test_person_share_finds_stable_personal_levels() -> None:
