@@ -7,6 +7,8 @@ import os
 import random
 import sqlite3
 import sys
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,7 @@ SECRET = "bench-signing-secret"  # noqa: S105
 KEY = "bench-pseudonym-key-0123456789"
 CLIENTS = 50
 WARMUP_CLICKS = 100  # sent to each app before the clock starts (imports, caches, pools)
+SETTLE_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +56,8 @@ class Interactions:
     answers_expected: int  # distinct (person, statement) pairs clicked
     answers_stored: int
     answers_wrong: int  # stored score differs from that person's last click on the statement
+    dms_wrong: int  # statements whose DM does not show the last click, once refreshes settled
+    dms_settle_s: float  # after the last click was acked, until every DM showed its last click
 
 
 def _click(emulator: SlackEmulator, user: str, rng: random.Random) -> Click:
@@ -92,15 +97,46 @@ def _check_answers(database: Path, clicks: list[Click]) -> tuple[int, int, int]:
     return len(last), len(rows), wrong
 
 
-def _run_app(argv: list[str], env: dict[str, str], log: Path, clicks: list[Click]) -> AppRun:
+def _dms_wrong(emulator: SlackEmulator, clicks: list[Click]) -> int:
+    """Statements whose pulse DM does not show the person's last click as the chosen score."""
+    last = {(c.user, c.question): c.score for c in clicks}
+    wrong = 0
+    for (user, question), score in last.items():
+        button = actors.find_element(
+            latest_dm(emulator, user),
+            f"{BlockId.QUESTION_PREFIX}{question}",
+            f"{ActionId.ANSWER_PREFIX}{score}",
+        )
+        wrong += button is None or button.get("style") != "primary"
+    return wrong
+
+
+def _settle(emulator: SlackEmulator, clicks: list[Click]) -> tuple[int, float]:
+    """Wait (up to SETTLE_S) for the app's DM refreshes to catch up; (DMs wrong, seconds)."""
+    started = time.monotonic()
+    wrong = _dms_wrong(emulator, clicks)
+    while wrong and time.monotonic() - started < SETTLE_S:
+        time.sleep(0.1)
+        wrong = _dms_wrong(emulator, clicks)
+    return wrong, time.monotonic() - started
+
+
+def _run_app(
+    argv: list[str],
+    env: dict[str, str],
+    log: Path,
+    clicks: list[Click],
+    settle: Callable[[], tuple[int, float]] | None = None,
+) -> tuple[AppRun, tuple[int, float]]:
     bodies = [click.body for click in clicks]
     with serving(argv, env, log) as app:
         hammer(app.events_url, bodies[:WARMUP_CLICKS], secret=SECRET, clients=CLIENTS)
         cpu_before = cpu_seconds(app.pid)
         load = hammer(app.events_url, bodies[WARMUP_CLICKS:], secret=SECRET, clients=CLIENTS)
         cpu = cpu_seconds(app.pid) - cpu_before
+        settled = settle() if settle is not None else (0, 0.0)
         peak = peak_rss_mb(app.pid)
-    return AppRun(load, cpu * 1000 / load.requests, peak)
+    return AppRun(load, cpu * 1000 / load.requests, peak), settled
 
 
 def _cxpulse_argv() -> list[str]:
@@ -135,8 +171,14 @@ def run_interactions(folder: Path, *, people: int, clicks: int) -> Interactions:
         rng = random.Random(3)
         # Built before any clock starts, so the clients only sign and send.
         planned = [_click(emulator, rng.choice(users), rng) for _ in range(WARMUP_CLICKS + clicks)]
-        cxpulse = _run_app(_cxpulse_argv(), env, folder / "cxpulse.log", planned)
+        cxpulse, (dms_wrong, settle_s) = _run_app(
+            _cxpulse_argv(),
+            env,
+            folder / "cxpulse.log",
+            planned,
+            settle=lambda: _settle(emulator, planned),
+        )
         bare_argv = [sys.executable, "-m", "benchmarks.bare_bolt", "{port}", SECRET]
-        bare = _run_app(bare_argv, env, folder / "bare.log", planned)
+        bare, _ = _run_app(bare_argv, env, folder / "bare.log", planned)
     expected, stored, wrong = _check_answers(database, planned)
-    return Interactions(cxpulse, bare, expected, stored, wrong)
+    return Interactions(cxpulse, bare, expected, stored, wrong, dms_wrong, settle_s)

@@ -55,7 +55,12 @@ def interaction_rows(found: Interactions) -> list[Row]:
     stored_ok = found.answers_stored == found.answers_expected and not found.answers_wrong
     stored = (
         f"; {found.answers_stored:,} of {found.answers_expected:,} answers stored, "
-        f"{found.answers_wrong} wrong"
+        f"{found.answers_wrong} wrong; "
+        + (
+            f"every DM showed its last click {found.dms_settle_s:.1f} s after the last ack"
+            if not found.dms_wrong
+            else f"{found.dms_wrong:,} statements' DMs still stale after {found.dms_settle_s:.0f} s"
+        )
     )
     return [
         (
@@ -67,6 +72,7 @@ def interaction_rows(found: Interactions) -> list[Row]:
                 (f"p99 < {P99_TARGET_MS} ms", p99 < P99_TARGET_MS),
                 (">= 50% of bare", share >= 0.5),
                 ("all stored", stored_ok and not ours.load.errors),
+                ("DMs current", not found.dms_wrong),
             ),
         ),
         (

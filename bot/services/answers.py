@@ -60,10 +60,15 @@ def _facts(deps: Deps, round_id: int) -> RoundFacts:
 
 
 def _open_delivery(
-    deps: Deps, connection: Connection, *, round_id: int, slack_user_id: str
+    deps: Deps,
+    connection: Connection,
+    *,
+    round_id: int,
+    slack_user_id: str,
+    require_open: bool = True,
 ) -> tuple[RoundFacts, ClickTarget]:
     facts = _facts(deps, round_id)
-    if deps.clock.now() >= facts.closes_at:
+    if require_open and deps.clock.now() >= facts.closes_at:
         raise RoundClosed(closes=facts.closes_at)
     target = answering.click_target(connection, round_id=round_id, slack_user_id=slack_user_id)
     if target is None:
@@ -127,10 +132,18 @@ def record_answer(
         return _state(deps, connection, facts=facts, target=target, respondent=respondent)
 
 
-def pulse_state(deps: Deps, *, slack_user_id: str, round_id: int) -> PulseState:
+def pulse_state(
+    deps: Deps, *, slack_user_id: str, round_id: int, require_open: bool = True
+) -> PulseState:
+    """The person's pulse as stored now; `require_open=False` also shows a closed round's
+    (re-rendering a DM whose last click came just before the round closed)."""
     with deps.engine.connect() as connection:
         facts, target = _open_delivery(
-            deps, connection, round_id=round_id, slack_user_id=slack_user_id
+            deps,
+            connection,
+            round_id=round_id,
+            slack_user_id=slack_user_id,
+            require_open=require_open,
         )
         return _state(
             deps, connection, facts=facts, target=target, respondent=deps.respondent(slack_user_id)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from concurrent.futures import Executor, Future
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -19,6 +19,7 @@ from bot.services.context import Deps
 from bot.services.language import prompts_for_member
 from bot.services.ports import SlackGateway
 from bot.services.privacy import forget_member
+from bot.slack.dm_refresh import StaleMessages
 from bot.slack.errors import politely
 from bot.slack.parsing import parse_action_ts, parse_answer_value, parse_round_id, user_id_of
 
@@ -53,18 +54,27 @@ def handle_answer_button(
     channel, ts = _message_location(body)
     channel, ts = channel or state.channel, ts or state.ts
     if channel and ts:
-        updates: Executor = context["updates"]
-        pending = updates.submit(
-            gateway.update_message, channel, ts, pulse_message(state.view, state.prompts(deps))
+        stale: StaleMessages = context["stale_dms"]
+        stale.mark(
+            (context.team_id, channel, ts),
+            functools.partial(
+                _refresh_dm,
+                deps,
+                gateway,
+                user_id=user_id_of(body),
+                round_id=click.round_id,
+                channel=channel,
+                ts=ts,
+            ),
         )
-        pending.add_done_callback(_log_update_failure)
 
 
-def _log_update_failure(done: Future[None]) -> None:
-    # The answer is stored; only the DM's check marks lag. No user id or score in the log.
-    error = done.exception()
-    if error is not None:
-        log.warning("could not update a pulse DM after a click: %s", type(error).__name__)
+def _refresh_dm(
+    deps: Deps, gateway: SlackGateway, *, user_id: str, round_id: int, channel: str, ts: str
+) -> None:
+    """Re-render a pulse DM from the answers stored now (see bot.slack.dm_refresh)."""
+    state = pulse_state(deps, slack_user_id=user_id, round_id=round_id, require_open=False)
+    gateway.update_message(channel, ts, pulse_message(state.view, state.prompts(deps)))
 
 
 def handle_comment_button(
