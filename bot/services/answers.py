@@ -107,8 +107,12 @@ def record_answer(
     question_id: str,
     score: int,
     clicked_at: datetime | None = None,
-) -> PulseState:
-    """Store (or change) one score; a repeated click updates the same row, the latest click wins."""
+) -> ClickTarget:
+    """Store (or change) one score; a repeated click updates the same row, the latest click wins.
+
+    Returns the delivery clicked (where its DM is); the DM is re-rendered later, from what is
+    stored then (bot.slack.dm_refresh), so the write transaction stays as short as it can be.
+    """
     if not 1 <= score <= 5:
         raise BadPayload()
     respondent = deps.respondent(slack_user_id)
@@ -129,7 +133,7 @@ def record_answer(
             clicked_at=clicked_at or now,
             now=now,
         )
-        return _state(deps, connection, facts=facts, target=target, respondent=respondent)
+        return target
 
 
 def pulse_state(

@@ -39,7 +39,7 @@ def handle_answer_button(
     gateway: SlackGateway = context["gateway"]
     try:
         click = parse_answer_value(action.get("value"))
-        state = record_answer(
+        clicked = record_answer(
             deps,
             slack_user_id=user_id_of(body),
             round_id=click.round_id,
@@ -52,7 +52,7 @@ def handle_answer_button(
         # the click unacknowledged, so Slack retries it and the idempotent upsert keeps it.
         ack()
     channel, ts = _message_location(body)
-    channel, ts = channel or state.channel, ts or state.ts
+    channel, ts = channel or clicked.channel, ts or clicked.ts
     if channel and ts:
         stale: StaleMessages = context["stale_dms"]
         stale.mark(
