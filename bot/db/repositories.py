@@ -167,7 +167,14 @@ def create_round(
     closes_at: datetime,
     question_ids: Sequence[str],
 ) -> PulseRound | None:
-    """Insert a round with its questions; None when a scheduled one for that key already exists."""
+    """Insert a round with its questions; None when a scheduled one for that key already exists.
+
+    On None the session's transaction has been rolled back, so the round insert must be the
+    first write of its transaction or the caller must give up the whole transaction (an import
+    does). No SAVEPOINT: with pysqlite a savepoint opened outside a transaction commits when it
+    is released, which committed a round before its deliveries, and a process killed between
+    the two left a round that nobody was invited to.
+    """
     pulse_round = PulseRound(
         kind=kind,
         schedule_key=schedule_key,
@@ -177,19 +184,17 @@ def create_round(
         closes_at=closes_at,
     )
     try:
-        with session.begin_nested():
-            session.add(pulse_round)
-            session.flush()
-            assert pulse_round.id is not None
-            for position, question_id in enumerate(question_ids):
-                session.add(
-                    RoundQuestion(
-                        round_id=pulse_round.id, question_id=question_id, position=position
-                    )
-                )
-            session.flush()
+        session.add(pulse_round)
+        session.flush()
     except IntegrityError:
+        session.rollback()
         return None
+    assert pulse_round.id is not None
+    for position, question_id in enumerate(question_ids):
+        session.add(
+            RoundQuestion(round_id=pulse_round.id, question_id=question_id, position=position)
+        )
+    session.flush()
     return pulse_round
 
 
