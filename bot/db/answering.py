@@ -28,7 +28,6 @@ def _table(model: Any) -> Table:
 class ClickTarget:
     """The delivery a click answers, with what the answer row and the re-rendered DM need."""
 
-    delivery_id: int
     team: str | None
     is_leader: bool
     channel: str | None
@@ -51,7 +50,6 @@ def _delivery_query() -> Executable:
     delivery, member = _table(Delivery), _table(Member)
     return (
         select(
-            delivery.c.id,
             delivery.c.team,
             delivery.c.is_leader,
             delivery.c.channel,
@@ -114,13 +112,12 @@ def click_target(
     if row is None:
         return None
     return ClickTarget(
-        delivery_id=row[0],
-        team=row[1],
-        is_leader=bool(row[2]),
-        channel=row[3],
-        ts=row[4],
-        tz=row[5],
-        locale=row[6],
+        team=row[0],
+        is_leader=bool(row[1]),
+        channel=row[2],
+        ts=row[3],
+        tz=row[4],
+        locale=row[5],
     )
 
 

@@ -52,9 +52,9 @@ class WriteLock:
     """Short write transactions that take turns on a Python lock when the database is SQLite.
 
     SQLite allows one writer at a time, and a thread that finds the write lock taken waits in
-    SQLite's busy handler, which sleeps in steps of 1 to 100 ms: under a burst of clicks most
-    of a click's latency was those sleeps. A Python lock hands the turn over at once. PostgreSQL
-    has row locks, so there the lock is not taken.
+    SQLite's busy handler, which sleeps in steps of 1 to 100 ms, and under a burst of clicks
+    those sleeps piled up on a click's latency. A Python lock hands the turn over at once.
+    PostgreSQL has row locks, so there the lock is not taken.
     """
 
     def __init__(self, engine: Engine) -> None:

@@ -23,8 +23,8 @@ from bot.tenancy import Workspaces
 
 LISTENER_THREADS = 10
 # One thread re-renders DMs: refreshes then coalesce under a burst instead of taking CPU from
-# storing and acking clicks (benchmark 2: 16 threads 28-39% of bare Bolt, 2 threads 36-45%,
-# 1 thread 53-55%, every DM current within 3 s of the last click).
+# storing and acking clicks (benchmark 2, two runs each: 4 refresh threads 28%, 2 threads
+# 36-45%, 1 thread 53-55% of bare Bolt, every DM current within 3 s of the last click).
 REFRESH_THREADS = 1
 
 

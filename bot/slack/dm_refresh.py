@@ -62,6 +62,6 @@ class StaleMessages:
                 self._executor.submit(self._run, key)
 
     def pending(self) -> int:
-        """Messages waiting for or in a refresh (for tests and shutdown)."""
+        """Messages waiting for or in a refresh (tests wait for it to reach 0)."""
         with self._lock:
             return len(self._queued) + len(self._running) + len(self._again)
