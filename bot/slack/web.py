@@ -12,13 +12,13 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.request import BoltRequest
-from slack_bolt.request.internals import parse_body
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import Engine, text
 from waitress.server import create_server
 
 from bot.services.context import Deps
+from bot.slack.form import parse_slack_body
 from bot.slack.shape import routable
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def parsed_body(body: bytes, content_type: str | None) -> dict[str, Any] | None:
     """The body as Bolt would parse it, or None when Bolt would choke on it (it parses and
     routes before it verifies)."""
     try:
-        parsed = parse_body(body.decode("utf-8"), content_type)
+        parsed = parse_slack_body(body.decode("utf-8"), content_type)
     except ValueError:  # includes JSONDecodeError and UnicodeDecodeError
         return None
     return parsed if routable(parsed) else None
