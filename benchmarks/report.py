@@ -77,7 +77,7 @@ def interaction_rows(found: Interactions) -> list[Row]:
         ),
         (
             "4. Memory",
-            f"cxpulse serve peak RSS {ours.peak_rss_mb:.0f} MB",
+            f"cxpulse serve peak RSS {ours.peak_rss_mb:.0f} MB (web and DM refresh processes)",
             f"bare Bolt {bare.peak_rss_mb:.0f} MB",
             f"{ours.peak_rss_mb / bare.peak_rss_mb:.1f}x bare",
             _verdict((f"< {MEMORY_TARGET_MB} MB", ours.peak_rss_mb < MEMORY_TARGET_MB)),

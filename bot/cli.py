@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -105,6 +106,7 @@ def serve(
     from bot.runtime import build_deps
     from bot.slack.app import create_app
     from bot.slack.gateway import make_web_client
+    from bot.slack.refresh_process import ProcessRefresher, RefreshProcessFailed
     from bot.slack.web import make_server, make_wsgi_app
 
     _setup_logging()
@@ -126,24 +128,39 @@ def serve(
     if workspaces is None:
         _warm_reports(deps)
     client = make_web_client(settings)
-    server = make_server(
-        make_wsgi_app(create_app(deps, client=client, workspaces=workspaces), deps),
-        host=host,
-        port=settings.port,
-    )
+    # Re-rendering DMs after clicks runs in a child process, off this one's interpreter lock.
+    try:
+        refresher = ProcessRefresher().start()
+    except RefreshProcessFailed as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    bolt_app = create_app(deps, client=client, workspaces=workspaces, dm_refresher=refresher)
+    server = make_server(make_wsgi_app(bolt_app, deps), host=host, port=settings.port)
     scheduler = None
     if not no_scheduler:
         scheduler = BackgroundScheduler()
         scheduling.start(scheduler, settings)
-    signal.signal(signal.SIGTERM, lambda *_: server.close())
+    stopping = threading.Event()
+
+    def stop(*_: object) -> None:
+        stopping.set()
+        server.close()
+
+    signal.signal(signal.SIGTERM, stop)
     console.print(f"cx-pulse listening on http://{host}:{settings.port}/slack/events")
     if workspaces is not None:
         console.print(f"Install it in a workspace at http://{host}:{settings.port}/slack/install")
     try:
         server.run()
+    except OSError:
+        # SIGTERM closes the listening sockets under waitress's select(), which then fails
+        # with EBADF: that is the stop we asked for, not a crash to print a traceback for.
+        if not stopping.is_set():
+            raise
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        refresher.close()
 
 
 @app.command()

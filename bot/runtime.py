@@ -8,7 +8,6 @@ from bot.analytics.rotation import check_rotation
 from bot.clock import Clock, SystemClock
 from bot.db import repositories as repo
 from bot.db.engine import make_engine, session_scope
-from bot.db.migrate import upgrade_to_head
 from bot.db.models import Question
 from bot.prompts import Prompts, language_of, load_prompts
 from bot.pseudonym import MissingPseudonymKey
@@ -34,9 +33,17 @@ def sync_question_bank(engine: Engine, prompts: Prompts) -> None:
 
 
 def build_deps(
-    settings: Settings, *, clock: Clock | None = None, engine: Engine | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    engine: Engine | None = None,
+    migrate: bool = True,
 ) -> Deps:
-    """Migrate the database, load and check prompts/, mirror the question bank."""
+    """Migrate the database, load and check prompts/, mirror the question bank.
+
+    `migrate=False` is for a helper process of one that already did both (the DM refresh
+    child): it writes nothing, and it never imports Alembic, which is 11 MB of its memory.
+    """
     if settings.pseudonym_key is None:
         raise MissingPseudonymKey()
     prompts = load_prompts(settings.prompts_dir)
@@ -46,8 +53,11 @@ def build_deps(
     engine = engine or make_engine(
         settings.database_url, pool_size=settings.send_workers + 5, max_overflow=20
     )
-    upgrade_to_head(engine, pseudonym_key=settings.pseudonym_key.get_secret_value())
-    sync_question_bank(engine, prompts)  # in English, whatever the organisation's language
+    if migrate:
+        from bot.db.migrate import upgrade_to_head
+
+        upgrade_to_head(engine, pseudonym_key=settings.pseudonym_key.get_secret_value())
+        sync_question_bank(engine, prompts)  # in English, whatever the organisation's language
     return Deps(
         env=settings,
         engine=engine,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 from typing import Any
@@ -13,13 +12,11 @@ from slack_sdk import WebClient
 
 from bot.render.comment_modal import comment_modal
 from bot.render.ids import ActionId
-from bot.render.pulse import pulse_message
 from bot.services.answers import pulse_state, record_answer
 from bot.services.context import Deps
 from bot.services.language import prompts_for_member
-from bot.services.ports import SlackGateway
 from bot.services.privacy import forget_member
-from bot.slack.dm_refresh import StaleMessages
+from bot.slack.dm_refresh import DmRefresher, PulseDmRefresh
 from bot.slack.errors import politely
 from bot.slack.parsing import parse_action_ts, parse_answer_value, parse_round_id, user_id_of
 
@@ -36,7 +33,6 @@ def handle_answer_button(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
 ) -> None:
     deps: Deps = context["deps"]
-    gateway: SlackGateway = context["gateway"]
     try:
         click = parse_answer_value(action.get("value"))
         clicked = record_answer(
@@ -54,27 +50,17 @@ def handle_answer_button(
     channel, ts = _message_location(body)
     channel, ts = channel or clicked.channel, ts or clicked.ts
     if channel and ts:
-        stale: StaleMessages = context["stale_dms"]
-        stale.mark(
-            (context.team_id, channel, ts),
-            functools.partial(
-                _refresh_dm,
-                deps,
-                gateway,
+        refresher: DmRefresher = context["dm_refresher"]
+        refresher.mark(
+            PulseDmRefresh(
+                team_id=context.team_id,
+                token=context.bot_token,
                 user_id=user_id_of(body),
                 round_id=click.round_id,
                 channel=channel,
                 ts=ts,
-            ),
+            )
         )
-
-
-def _refresh_dm(
-    deps: Deps, gateway: SlackGateway, *, user_id: str, round_id: int, channel: str, ts: str
-) -> None:
-    """Re-render a pulse DM from the answers stored now (see bot.slack.dm_refresh)."""
-    state = pulse_state(deps, slack_user_id=user_id, round_id=round_id, require_open=False)
-    gateway.update_message(channel, ts, pulse_message(state.view, state.prompts(deps)))
 
 
 def handle_comment_button(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -13,18 +12,17 @@ from slack_sdk import WebClient
 
 from bot.render.ids import ActionId
 from bot.services.context import Deps
-from bot.services.ports import SlackGateway
-from bot.settings import Settings
 from bot.slack import actions, commands, errors, home, views
-from bot.slack.dm_refresh import StaleMessages
-from bot.slack.gateway import make_gateway, make_web_client
+from bot.slack.dm_refresh import DmRefresher, ThreadRefresher, workspace_resolver
+from bot.slack.gateway import WorkspaceGateways, make_gateway
 from bot.slack.installations import oauth_settings
 from bot.tenancy import Workspaces
 
 LISTENER_THREADS = 10
-# One thread re-renders DMs: refreshes then coalesce under a burst instead of taking CPU from
-# storing and acking clicks (benchmark 2, two runs each: 4 refresh threads 28%, 2 threads
-# 36-45%, 1 thread 53-55% of bare Bolt, every DM current within 3 s of the last click).
+# One thread re-renders DMs in-process: refreshes then coalesce under a burst instead of taking
+# CPU from storing and acking clicks (benchmark 2, two runs each: 4 refresh threads 28%, 2
+# threads 36-45%, 1 thread 53-55% of bare Bolt). `cxpulse serve` moves them to a child process
+# (bot.slack.refresh_process).
 REFRESH_THREADS = 1
 
 
@@ -41,35 +39,20 @@ class RedactAnswerIds(logging.Filter):
         return True
 
 
-class WorkspaceGateways:
-    """One gateway per installed workspace and token, so each keeps its own DM pacing."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._settings = settings
-        self._lock = threading.Lock()
-        self._gateways: dict[tuple[str, str], SlackGateway] = {}
-
-    def for_workspace(self, team_id: str, token: str) -> SlackGateway:
-        with self._lock:
-            found = self._gateways.get((team_id, token))
-            if found is None:
-                client = make_web_client(self._settings, token=token)
-                found = self._gateways[(team_id, token)] = make_gateway(self._settings, client)
-            return found
-
-
 def create_app(
     deps: Deps,
     *,
     client: WebClient,
     logger: logging.Logger | None = None,
     workspaces: Workspaces | None = None,
+    dm_refresher: DmRefresher | None = None,
 ) -> App:
-    """A Bolt App whose listeners find `deps` and a `gateway` in their context.
+    """A Bolt App whose listeners find `deps`, a `gateway` and a `dm_refresher` in their context.
 
     With `workspaces` (SLACK_CLIENT_ID set), it serves every workspace that installed it
     through OAuth: each request gets the dependencies and gateway of its own workspace, and
-    `deps` is only the deployment's main database (installations, health checks).
+    `deps` is only the deployment's main database (installations, health checks). Without a
+    `dm_refresher`, pulse DMs are re-rendered on a thread of this process.
     """
     logger = logger or logging.getLogger("bot.slack")
     if not any(isinstance(f, RedactAnswerIds) for f in logger.filters):
@@ -97,11 +80,13 @@ def create_app(
     single = make_gateway(deps.settings, client) if workspaces is None else None
     gateways = WorkspaceGateways(deps.env)
 
-    # Re-rendering DMs after clicks waits on Slack; it gets a thread of its own so the listener
-    # threads stay free to store and ack the next clicks (see REFRESH_THREADS).
-    stale_dms = StaleMessages(
-        ThreadPoolExecutor(max_workers=REFRESH_THREADS, thread_name_prefix="cx-refresh")
-    )
+    if dm_refresher is None:
+        # Re-rendering DMs after clicks waits on Slack; it gets a thread of its own so the
+        # listener threads stay free to store and ack the next clicks (see REFRESH_THREADS).
+        dm_refresher = ThreadRefresher(
+            workspace_resolver(None if single is None else (deps, single), workspaces, gateways),
+            ThreadPoolExecutor(max_workers=REFRESH_THREADS, thread_name_prefix="cx-refresh"),
+        )
 
     @app.middleware
     def inject_dependencies(context: BoltContext, next: Callable[[], None]) -> None:
@@ -116,7 +101,7 @@ def create_app(
                 return  # no installation for this workspace: Bolt answers it as unhandled
             context["deps"] = workspaces.deps_for(team_id)
             context["gateway"] = gateways.for_workspace(team_id, token)
-        context["stale_dms"] = stale_dms
+        context["dm_refresher"] = dm_refresher
         next()
 
     for surface in (commands, actions, views, home, errors):

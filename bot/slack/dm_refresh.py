@@ -13,14 +13,86 @@ starts after its last click is stored and shows every answer.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Hashable
 from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from bot.render.pulse import pulse_message
+from bot.services.answers import pulse_state
+from bot.services.context import Deps
+from bot.services.ports import SlackGateway
+
+if TYPE_CHECKING:
+    from bot.slack.gateway import WorkspaceGateways
+    from bot.tenancy import Workspaces
 
 log = logging.getLogger(__name__)
 
 Refresh = Callable[[], None]
+CLOSE_TIMEOUT_S = 10.0  # a refresh is one Slack call; ten seconds covers a 429's wait
+
+
+@dataclass(frozen=True, slots=True)
+class PulseDmRefresh:
+    """A pulse DM to re-render: whose, of which round, where, and in which workspace."""
+
+    team_id: str | None
+    token: str | None  # the workspace's bot token, as Bolt authorized the click (OAuth only)
+    user_id: str
+    round_id: int
+    channel: str
+    ts: str
+
+    @property
+    def message(self) -> tuple[str | None, str, str]:
+        return self.team_id, self.channel, self.ts
+
+
+# Where a refresh finds the database and the Slack gateway of its workspace.
+Resolve = Callable[[PulseDmRefresh], tuple[Deps, SlackGateway]]
+
+
+def workspace_resolver(
+    single: tuple[Deps, SlackGateway] | None,
+    workspaces: Workspaces | None,
+    gateways: WorkspaceGateways,
+) -> Resolve:
+    """One workspace's dependencies and gateway for every refresh, or (OAuth) the refresh's
+    own workspace's, found by the team and token Bolt authorized its click with."""
+
+    def resolve(refresh: PulseDmRefresh) -> tuple[Deps, SlackGateway]:
+        if single is not None:
+            return single
+        if workspaces is None or not refresh.team_id or not refresh.token:
+            raise LookupError("a refresh without a workspace, in a many-workspace deployment")
+        return (
+            workspaces.deps_for(refresh.team_id),
+            gateways.for_workspace(refresh.team_id, refresh.token),
+        )
+
+    return resolve
+
+
+class DmRefresher(Protocol):
+    def mark(self, refresh: PulseDmRefresh) -> None:
+        """A click changed this DM; never blocks, never raises."""
+
+    def close(self) -> None:
+        """Finish the refreshes already asked for (bounded), then stop."""
+
+
+def refresh_pulse_dm(deps: Deps, gateway: SlackGateway, refresh: PulseDmRefresh) -> None:
+    """Re-render a pulse DM from the answers stored now."""
+    state = pulse_state(
+        deps, slack_user_id=refresh.user_id, round_id=refresh.round_id, require_open=False
+    )
+    message = pulse_message(state.view, state.prompts(deps))
+    gateway.update_message(refresh.channel, refresh.ts, message)
 
 
 class StaleMessages:
@@ -65,3 +137,25 @@ class StaleMessages:
         """Messages waiting for or in a refresh (tests wait for it to reach 0)."""
         with self._lock:
             return len(self._queued) + len(self._running) + len(self._again)
+
+
+class ThreadRefresher:
+    """Refreshes on threads of this process (`executor`), coalesced per message."""
+
+    def __init__(self, resolve: Resolve, executor: Executor) -> None:
+        self._resolve = resolve
+        self._executor = executor
+        self.stale = StaleMessages(executor)
+
+    def mark(self, refresh: PulseDmRefresh) -> None:
+        self.stale.mark(refresh.message, functools.partial(self._refresh, refresh))
+
+    def _refresh(self, refresh: PulseDmRefresh) -> None:
+        deps, gateway = self._resolve(refresh)
+        refresh_pulse_dm(deps, gateway, refresh)
+
+    def close(self, timeout: float = CLOSE_TIMEOUT_S) -> None:
+        deadline = time.monotonic() + timeout
+        while self.stale.pending() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self._executor.shutdown(wait=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from bot.services.ports import (
     DirectoryUser,
     OutgoingMessage,
     PostedMessage,
+    SlackGateway,
     UserGroup,
 )
 from bot.settings import Settings
@@ -225,3 +227,20 @@ class WebClientGateway:
 
     def update_message(self, channel: str, ts: str, message: OutgoingMessage) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=_blocks(message))
+
+
+class WorkspaceGateways:
+    """One gateway per installed workspace and token, so each keeps its own DM pacing."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._gateways: dict[tuple[str, str], SlackGateway] = {}
+
+    def for_workspace(self, team_id: str, token: str) -> SlackGateway:
+        with self._lock:
+            found = self._gateways.get((team_id, token))
+            if found is None:
+                client = make_web_client(self._settings, token=token)
+                found = self._gateways[(team_id, token)] = make_gateway(self._settings, client)
+            return found

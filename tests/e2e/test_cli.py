@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from bot.render.ids import ActionId, BlockId
+from bot.sandbox import actors
 from bot.sandbox.emulator import SlackEmulator
-from bot.sandbox.people import wait_for
+from bot.sandbox.people import click_score, latest_dm, question_ids, wait_for
 from tests.e2e.conftest import (
     ADMIN,
     SECRET,
@@ -58,6 +60,8 @@ def served(env: dict[str, str]) -> Iterator[str]:
     yield base
     process.send_signal(signal.SIGTERM)
     output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output  # a clean stop, with no traceback
+    assert "Traceback" not in output
     assert TOKEN not in output
     assert SECRET not in output
 
@@ -67,6 +71,26 @@ def test_serve_answers_slack_over_http(served: str, emulator: SlackEmulator, org
     assert emulator.send_slash_command(ADMIN, "help").status == 200
     assert "/cx score" in wait_for(lambda: ephemeral_texts(emulator))[0]
     assert emulator.send_slash_command(ADMIN, "help", signing_secret="forged").status == 401
+
+
+def test_a_click_on_serve_is_stored_and_ticked_in_the_dm_by_its_refresh_process(
+    served: str, env: dict[str, str], emulator: SlackEmulator, org: Org
+) -> None:
+    emulator.set_app_url(f"{served}/slack/events")
+    assert cxpulse(env, "pulse", "send").returncode == 0
+    person = org.participants[0]
+    question = question_ids(latest_dm(emulator, person))[0]
+    assert click_score(emulator, person, question, 4).status == 200
+
+    def ticked() -> bool:
+        button = actors.find_element(
+            latest_dm(emulator, person),
+            f"{BlockId.QUESTION_PREFIX}{question}",
+            f"{ActionId.ANSWER_PREFIX}4",
+        )
+        return button is not None and button.get("style") == "primary"
+
+    wait_for(ticked, timeout=30)
 
 
 def test_pulse_send_then_digest_print_and_post(
