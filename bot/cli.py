@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -57,6 +58,13 @@ def _require(value: str | None, name: str, why: str) -> str:
         console.print(f"[red]{name} is not set.[/red] {why}")
         raise typer.Exit(2)
     return value
+
+
+def _freeze_startup_objects() -> None:
+    """Keep the long-lived objects of start-up (imports, prompts, the app) out of every later
+    full garbage collection: walking them all made a click now and then wait 70-85 ms."""
+    gc.collect()
+    gc.freeze()
 
 
 def _warm_reports(deps: Deps) -> None:
@@ -141,6 +149,7 @@ def serve(
         scheduler = BackgroundScheduler()
         scheduling.start(scheduler, settings)
     stopping = threading.Event()
+    _freeze_startup_objects()
 
     def stop(*_: object) -> None:
         stopping.set()

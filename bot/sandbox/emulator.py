@@ -46,6 +46,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+BLOCK_CHECKS_KEPT = 4096
 BOT_USER_ID = "UBOTSANDBOX"
 BOT_ID = "BBOTSANDBOX"
 BOT_NAME = "cx-pulse"
@@ -398,6 +399,7 @@ class SlackEmulator:
         self._lock = threading.RLock()
         self._state = _Workspace()
         self._chaos: dict[str, Chaos] = {}
+        self._block_checks: dict[str, list[str]] = {}  # serialized blocks -> their errors
         self._budgets: dict[str, _Budget] = {}
         self._random = random.Random(0)
         self._ts = itertools.count(TS_START_US, TS_STEP_US)
@@ -914,15 +916,24 @@ class SlackEmulator:
     def _next_id(self, prefix: str, width: int = 4) -> str:
         return f"{prefix}{next(self._serial):0{width}d}"
 
-    @staticmethod
-    def _checked_blocks(params: Mapping[str, Any]) -> list[dict[str, Any]] | None:
-        """The call's blocks, copied; None if it has none; invalid_blocks like Slack if bad."""
+    def _checked_blocks(self, params: Mapping[str, Any]) -> list[dict[str, Any]] | None:
+        """The call's blocks, copied; None if it has none; invalid_blocks like Slack if bad.
+
+        Each distinct block list is validated once: a pulse DM is re-sent with every tick,
+        and checking it again each time was most of the emulator's CPU per chat.update.
+        """
         if params.get("blocks") in (None, ""):
             return None
-        errors = block_errors(params["blocks"], max_blocks=MAX_MESSAGE_BLOCKS)
+        serialized = json.dumps(params["blocks"])
+        errors = self._block_checks.get(serialized)
+        if errors is None:
+            errors = block_errors(params["blocks"], max_blocks=MAX_MESSAGE_BLOCKS)
+            if len(self._block_checks) >= BLOCK_CHECKS_KEPT:
+                self._block_checks.clear()
+            self._block_checks[serialized] = errors
         if errors:
-            raise SlackError("invalid_blocks", messages=errors)
-        blocks: list[dict[str, Any]] = _copied(params["blocks"])
+            raise SlackError("invalid_blocks", messages=list(errors))
+        blocks: list[dict[str, Any]] = json.loads(serialized)
         return blocks
 
     def _store_message(self, channel_id: str, fields: Mapping[str, Any]) -> dict[str, Any]:
