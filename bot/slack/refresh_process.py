@@ -89,10 +89,9 @@ class ProcessRefresher:
 
     def close(self) -> None:
         """Let the child finish what it was sent (bounded), then stop it."""
-        if not self._sender.is_alive():
-            return
-        self._queue.put(_STOP)
-        self._sender.join(timeout=CLOSE_TIMEOUT_S + 5)
+        if self._sender.is_alive():
+            self._queue.put(_STOP)
+            self._sender.join(timeout=CLOSE_TIMEOUT_S + 5)
         self._stop_child()
 
     def _start_child(self) -> None:
