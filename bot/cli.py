@@ -62,7 +62,7 @@ def _require(value: str | None, name: str, why: str) -> str:
 
 def _freeze_startup_objects() -> None:
     """Keep the long-lived objects of start-up (imports, prompts, the app) out of every later
-    full garbage collection: walking them all made a click now and then wait 70-85 ms."""
+    full garbage collection: walking them all made a click now and then wait 68-86 ms."""
     gc.collect()
     gc.freeze()
 

@@ -19,6 +19,7 @@ sent again every refresh sent to the dead one in the last 30 seconds (they are i
 from __future__ import annotations
 
 import collections
+import dataclasses
 import json
 import logging
 import os
@@ -185,14 +186,7 @@ class ProcessRefresher:
 
 
 def _encoded(refresh: PulseDmRefresh) -> list[object]:
-    return [
-        refresh.team_id,
-        refresh.token,
-        refresh.user_id,
-        refresh.round_id,
-        refresh.channel,
-        refresh.ts,
-    ]
+    return list(dataclasses.astuple(refresh))
 
 
 def _decoded(fields: list[object]) -> PulseDmRefresh:
