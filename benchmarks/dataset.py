@@ -16,8 +16,11 @@ from bot.pseudonym import pseudonym
 
 QUESTIONS_PER_ROUND = 4
 LAST_MONDAY = date(2026, 11, 16)
-COLUMNS = "round_id, respondent, team, is_leader, question_id, score, created_at, updated_at"
-Row = tuple[int, str, str, bool, str, int, Any, Any]
+COLUMNS = "round_id, respondent, question_id, score, click_order"
+Row = tuple[int, str, str, int, int]
+# Team and leader flag sit beside the answers until publication, as an import leaves them.
+ROSTER_COLUMNS = "round_id, respondent, team, is_leader"
+RosterRow = tuple[int, str, str, bool]
 
 
 def respondent_id(index: int) -> str:
@@ -62,18 +65,26 @@ def _open_rounds(engine: Engine, prompts: Prompts, weeks: int) -> list[tuple[int
 
 
 def _rows(
-    rounds: list[tuple[int, list[str]]], *, people: int, teams: int, key: bytes, seed: int, now: Any
+    rounds: list[tuple[int, list[str]]], *, people: int, key: bytes, seed: int
 ) -> Iterator[Row]:
     """Everyone answers every statement: a stable personal mood plus weekly noise."""
     rng = random.Random(seed)
     respondents = [pseudonym(key, respondent_id(i)) for i in range(people)]
-    team_of = [f"team-{i % teams:02d}" for i in range(people)]
     mood = [rng.gauss(0, 0.4) for _ in range(people)]
     for round_id, questions in rounds:
         for i in range(people):
             for question in questions:
                 score = max(1, min(5, round(3.6 + mood[i] + rng.gauss(0, 0.7))))
-                yield (round_id, respondents[i], team_of[i], i % 20 == 0, question, score, now, now)
+                yield (round_id, respondents[i], question, score, 0)
+
+
+def _roster(
+    rounds: list[tuple[int, list[str]]], *, people: int, teams: int, key: bytes
+) -> Iterator[RosterRow]:
+    respondents = [pseudonym(key, respondent_id(i)) for i in range(people)]
+    for round_id, _ in rounds:
+        for i in range(people):
+            yield (round_id, respondents[i], f"team-{i % teams:02d}", i % 20 == 0)
 
 
 def load_answers(
@@ -88,26 +99,31 @@ def load_answers(
 ) -> int:
     """`weeks` weekly rounds of 4 statements, answered by every one of `people`; rows loaded."""
     rounds = _open_rounds(engine, prompts, weeks)
-    stamp = datetime(2026, 11, 23, 12)  # naive UTC, as the app stores it
     raw = engine.raw_connection()
     try:
         driver: Any = raw.driver_connection
-        if engine.dialect.name == "postgresql":
-            rows = _rows(rounds, people=people, teams=teams, key=key, seed=seed, now=stamp)
-            with (
-                driver.cursor() as cursor,
-                cursor.copy(f"COPY answer ({COLUMNS}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            # SQLAlchemy's SQLite DateTime format, so the app reads these back like its own.
-            now = stamp.strftime("%Y-%m-%d %H:%M:%S.%f")
-            rows = _rows(rounds, people=people, teams=teams, key=key, seed=seed, now=now)
-            driver.executemany(
-                f"INSERT INTO answer ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
-                rows,
-            )
+        tables = (
+            ("answer", COLUMNS, _rows(rounds, people=people, key=key, seed=seed)),
+            (
+                "pending_roster",
+                ROSTER_COLUMNS,
+                _roster(rounds, people=people, teams=teams, key=key),
+            ),
+        )
+        for table, columns, rows in tables:
+            if engine.dialect.name == "postgresql":
+                with (
+                    driver.cursor() as cursor,
+                    cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+                ):
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join("?" for _ in columns.split(","))
+                driver.executemany(
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+                    rows,
+                )
         raw.commit()
     finally:
         raw.close()

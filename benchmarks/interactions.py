@@ -16,12 +16,13 @@ from benchmarks.load import Load, hammer
 from benchmarks.procstat import cpu_seconds, peak_rss_mb
 from benchmarks.served import serving
 from bot.db.models import RoundKind
+from bot.prompts import load_prompts
 from bot.pseudonym import pseudonym
 from bot.render.ids import ActionId, BlockId
 from bot.runtime import build_deps
 from bot.sandbox import actors
 from bot.sandbox.emulator import SlackEmulator
-from bot.sandbox.people import latest_dm, question_ids
+from bot.sandbox.people import answered_in, confirmed, latest_dm, question_ids
 from bot.services.rounds import send_round
 from bot.settings import Settings
 from bot.slack.gateway import make_gateway
@@ -56,8 +57,8 @@ class Interactions:
     answers_expected: int  # distinct (person, statement) pairs clicked
     answers_stored: int
     answers_wrong: int  # stored score differs from that person's last click on the statement
-    dms_wrong: int  # statements whose DM does not show the last click, once refreshes settled
-    dms_settle_s: float  # after the last click was acked, until every DM showed its last click
+    dms_wrong: int  # statements not ticked in the DM or not confirmed as last clicked, settled
+    dms_settle_s: float  # after the last ack, until every DM and confirmation showed the last click
 
 
 def _click(emulator: SlackEmulator, user: str, rng: random.Random) -> Click:
@@ -98,16 +99,17 @@ def _check_answers(database: Path, clicks: list[Click]) -> tuple[int, int, int]:
 
 
 def _dms_wrong(emulator: SlackEmulator, clicks: list[Click]) -> int:
-    """Statements whose pulse DM does not show the person's last click as the chosen score."""
-    last = {(c.user, c.question): c.score for c in clicks}
+    """Statements whose pulse DM does not show as answered, or whose person's newest ephemeral
+    confirmation does not show their last click (the DM never shows the score itself)."""
+    last: dict[str, dict[str, int]] = {}
+    for click in clicks:
+        last.setdefault(click.user, {})[click.question] = click.score
+    label = load_prompts().bank.label
     wrong = 0
-    for (user, question), score in last.items():
-        button = actors.find_element(
-            latest_dm(emulator, user),
-            f"{BlockId.QUESTION_PREFIX}{question}",
-            f"{ActionId.ANSWER_PREFIX}{score}",
-        )
-        wrong += button is None or button.get("style") != "primary"
+    for user, scores in last.items():
+        answered, shown = answered_in(latest_dm(emulator, user)), confirmed(emulator, user)
+        for question, score in scores.items():
+            wrong += question not in answered or f"*{label(score)}*" not in shown.get(question, "")
     return wrong
 
 

@@ -57,7 +57,8 @@ def interaction_rows(found: Interactions) -> list[Row]:
         f"; {found.answers_stored:,} of {found.answers_expected:,} answers stored, "
         f"{found.answers_wrong} wrong; "
         + (
-            f"every DM showed its last click {found.dms_settle_s:.1f} s after the last ack"
+            f"every DM and confirmation showed its last click {found.dms_settle_s:.1f} s after "
+            "the last ack"
             if not found.dms_wrong
             else f"{found.dms_wrong:,} statements' DMs still stale after {found.dms_settle_s:.0f} s"
         )

@@ -443,7 +443,7 @@ def export(
 
 @app.command()
 def purge() -> None:
-    """Apply CX_RETENTION_DAYS now: fold old raw answers into gated aggregates, delete them."""
+    """Apply CX_RETENTION_DAYS now: delete old raw answers; published figures stay as they are."""
     from bot.runtime import build_deps
     from bot.services.privacy import purge_old_answers
 
@@ -455,7 +455,8 @@ def purge() -> None:
     report = purge_old_answers(deps)
     console.print(
         f"Purged {report.answers} answers from {report.rounds} round(s) closed more than "
-        f"{settings.retention_days} days ago; kept {report.aggregates} gated aggregates."
+        f"{settings.retention_days} days ago, and {report.comments} published comment(s); "
+        "every published figure is unchanged."
     )
 
 

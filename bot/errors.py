@@ -73,3 +73,15 @@ class AdminsOnly(CxError):
     """Someone who is not in CX_ADMINS tried to change settings (from App Home or a stale view)."""
 
     copy_key = "errors.admins_only"
+
+
+class NotYetPublished(CxError):
+    """A week whose round is still open: nothing of it is shown until it closes."""
+
+    copy_key = "errors.not_yet_published"
+
+
+class WeekAlreadyPublished(CxError):
+    """A round asked for in a week whose results are already published (and so frozen)."""
+
+    copy_key = "errors.week_already_published"

@@ -25,6 +25,7 @@ PULSE_JOB_ID = "cx-pulse-round"
 DIGEST_JOB_ID = "cx-digest"
 PURGE_JOB_ID = "cx-retention-purge"
 REMINDER_JOB_ID = "cx-reminders"
+PUBLISH_JOB_ID = "cx-publish"
 PULSE_EVERY_MINUTES = 5  # local due times are whole quarter hours in every zone in use
 JOB_TABLE = "apscheduler_jobs"
 
@@ -75,6 +76,11 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
         REMINDER_JOB_ID: (
             "bot.jobs:scheduled_reminders",
             CronTrigger(minute=7, timezone=settings.zone),
+        ),
+        # Every ten minutes: a week is published (and frozen) soon after its last round closes.
+        PUBLISH_JOB_ID: (
+            "bot.jobs:scheduled_publish",
+            CronTrigger(minute="*/10", timezone=settings.zone),
         ),
         # Daily at a quiet hour; it does nothing unless CX_RETENTION_DAYS is set.
         PURGE_JOB_ID: (

@@ -223,7 +223,7 @@ def test_the_english_length_limits_apply_to_french(prompts_dir: Path) -> None:
 def test_slack_limits_on_copy_apply_to_french(prompts_dir: Path) -> None:
     _edit(
         prompts_dir / "fr" / "messages.yaml",
-        'title: "Commentaire anonyme"',
+        'title: "Commentaire confidentiel"',
         'title: "Votre commentaire entièrement anonyme"',
     )
     with pytest.raises(

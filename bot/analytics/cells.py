@@ -1,56 +1,33 @@
-"""From summed answers to the cells every output may show: one gate, applied once per period.
+"""From one week's answers to the cells every output may show: published once, then frozen.
 
-A cell is one group's answers on one dimension in one period. The org cell is shown only when
-enough distinct people answered; team cells follow `visible_groups` (the remainder beside
-them must pass too, or the next-smallest team is hidden); the leader / non-leader split is
-shown whole or not at all. Digest, JSON, `/cx` replies and charts all read these cells, so
-two outputs can never be subtracted from each other to reveal a smaller group.
+A cell is one group's answers on one dimension in one week: the organisation, each team, and
+the leader / non-leader split. Before anything is shown, every candidate cell of a week and
+dimension goes through the disclosure auditor (`bot.analytics.disclosure`) together: no
+combination of the cells shown (sums, differences, overlaps of a team with the leader split)
+may single out a group smaller than the minimum, and cells are suppressed, smallest first,
+until none does. The cells that pass are stored and never recomputed (bot.services.publication);
+`regate` only ever hides more of them, when the minimum is raised later.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.analytics.anonymity import GroupKind, may_show, visible_groups
+from bot.analytics.anonymity import GroupKind, may_show
+from bot.analytics.disclosure import Candidate, safe_cells
 from bot.analytics.noise import Distribution
 
 GroupKey = tuple[GroupKind, str]
+ORG: GroupKey = (GroupKind.ORG, "")
+LEADERS: GroupKey = (GroupKind.LEADERS, "")
+OTHERS: GroupKey = (GroupKind.OTHERS, "")
 
 
 @dataclass(frozen=True, slots=True)
 class Cell:
     people: int
     dist: Distribution
-
-
-@dataclass
-class PeriodCounts:
-    """One period's answers as summed by the database (or by `counts_from_rows`).
-
-    `scores` maps (dimension, team, is_leader) to counts of scores 1..5; `people` maps
-    (dimension, group kind, group name) to distinct respondents; `kept` holds aggregates that
-    survived a retention purge, already gated when they were written.
-    """
-
-    period: str
-    scores: dict[tuple[str, str | None, bool], list[int]] = field(default_factory=dict)
-    people: dict[tuple[str, GroupKind, str], int] = field(default_factory=dict)
-    kept: dict[tuple[str, GroupKind, str], Cell] = field(default_factory=dict)
-
-    def add_scores(
-        self, dimension: str, team: str | None, is_leader: bool, score: int, n: int
-    ) -> None:
-        counts = self.scores.setdefault((dimension, team, is_leader), [0, 0, 0, 0, 0])
-        counts[score - 1] += n
-
-    def add_counts(
-        self, dimension: str, team: str | None, is_leader: bool, scores: Sequence[int]
-    ) -> None:
-        """Add answers counted by score (how many gave 1, 2, .. 5)."""
-        counts = self.scores.setdefault((dimension, team, is_leader), [0, 0, 0, 0, 0])
-        for index, n in enumerate(scores):
-            counts[index] += n
 
 
 @dataclass
@@ -62,6 +39,9 @@ class PeriodCells:
     teams: dict[str, dict[str, Cell]] = field(default_factory=dict)  # team -> dimension -> cell
     leaders: dict[str, Cell] = field(default_factory=dict)
     others: dict[str, Cell] = field(default_factory=dict)
+    # The minimum these cells were gated with (0 when not recorded): a lower minimum later
+    # never shows more of them than this one allowed.
+    minimum: int = field(default=0, compare=False)
 
     def group(self, key: GroupKey, dimension: str) -> Cell | None:
         kind, name = key
@@ -72,63 +52,6 @@ class PeriodCells:
         if kind is GroupKind.LEADERS:
             return self.leaders.get(dimension)
         return self.others.get(dimension)
-
-
-def _sum(counts: Iterable[list[int]]) -> Distribution:
-    ones = twos = threes = fours = fives = 0
-    for one, two, three, four, five in counts:
-        ones += one
-        twos += two
-        threes += three
-        fours += four
-        fives += five
-    return Distribution((ones, twos, threes, fours, fives))
-
-
-def _raw_cells(counts: PeriodCounts) -> dict[tuple[str, GroupKind, str], Cell]:
-    """Every group's cell before gating, from live answers."""
-    cells: dict[tuple[str, GroupKind, str], Cell] = {}
-    by_key: dict[tuple[str, GroupKind, str], list[list[int]]] = {}
-    for (dimension, team, is_leader), row in counts.scores.items():
-        by_key.setdefault((dimension, GroupKind.ORG, ""), []).append(row)
-        if team is not None:
-            by_key.setdefault((dimension, GroupKind.TEAM, team), []).append(row)
-        split = GroupKind.LEADERS if is_leader else GroupKind.OTHERS
-        by_key.setdefault((dimension, split, ""), []).append(row)
-    for key, rows in by_key.items():
-        cells[key] = Cell(counts.people.get(key, 0), _sum(rows))
-    return cells
-
-
-def gate(counts: PeriodCounts, minimum: int) -> PeriodCells:
-    """The one anonymity gate: what of this period may be shown anywhere."""
-    raw = {**_raw_cells(counts), **counts.kept}
-    shown = PeriodCells(counts.period)
-    dimensions = {dimension for dimension, _, _ in raw}
-    # Each dimension's teams and their people, found in one pass over the cells.
-    team_people: dict[str, dict[str, int]] = {}
-    for (dimension, kind, name), cell in raw.items():
-        if kind is GroupKind.TEAM:
-            team_people.setdefault(dimension, {})[name] = cell.people
-    for dimension in sorted(dimensions):
-        org = raw.get((dimension, GroupKind.ORG, ""))
-        if org is None or not may_show(org.people, minimum):
-            continue
-        shown.org[dimension] = org
-        teams = team_people.get(dimension, {})
-        for team in visible_groups(teams, minimum, parent_total=org.people):
-            shown.teams.setdefault(team, {})[dimension] = raw[(dimension, GroupKind.TEAM, team)]
-        leaders = raw.get((dimension, GroupKind.LEADERS, ""))
-        others = raw.get((dimension, GroupKind.OTHERS, ""))
-        if (
-            leaders is not None
-            and others is not None
-            and may_show(leaders.people, minimum)
-            and may_show(others.people, minimum)
-        ):
-            shown.leaders[dimension] = leaders
-            shown.others[dimension] = others
-    return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,19 +66,114 @@ class Observation:
     score: int
 
 
-def counts_from_rows(rows: Iterable[Observation]) -> dict[str, PeriodCounts]:
-    """What the database's GROUP BY queries return, computed from individual answers."""
-    periods: dict[str, PeriodCounts] = {}
-    people: dict[tuple[str, str, GroupKind, str], set[str]] = {}
+@dataclass(frozen=True, slots=True)
+class Atom:
+    """How many people answered a dimension in one (team, leader flag) class: the building
+    block of every cell, kept (without scores) so a later, higher minimum can re-gate."""
+
+    team: str | None
+    is_leader: bool
+    people: int
+
+
+@dataclass
+class PublishedPeriod:
+    """What publishing one week yields: the cells that passed, and what re-gating needs."""
+
+    cells: PeriodCells
+    atoms: dict[str, list[Atom]] = field(default_factory=dict)  # by dimension
+    hidden_teams: int = 0  # teams with answers whose cells were suppressed
+
+
+def _groups_of(team: str | None, is_leader: bool) -> list[GroupKey]:
+    keys = [ORG, LEADERS if is_leader else OTHERS]
+    if team is not None:
+        keys.append((GroupKind.TEAM, team))
+    return keys
+
+
+def _put(cells: PeriodCells, key: GroupKey, dimension: str, cell: Cell) -> None:
+    kind, name = key
+    if kind is GroupKind.ORG:
+        cells.org[dimension] = cell
+    elif kind is GroupKind.TEAM:
+        cells.teams.setdefault(name, {})[dimension] = cell
+    elif kind is GroupKind.LEADERS:
+        cells.leaders[dimension] = cell
+    else:
+        cells.others[dimension] = cell
+
+
+def _passing(
+    members: Mapping[GroupKey, set[str]], minimum: int, already: Sequence[Candidate] = ()
+) -> list[GroupKey]:
+    """The groups the auditor lets through together; none unless the org itself passes."""
+    everyone = members.get(ORG, set())
+    if not may_show(len(everyone), minimum):
+        return []
+    halves = [len(members.get(half, ())) for half in (LEADERS, OTHERS)]
+    if not all(may_show(n, minimum) for n in halves):
+        # Either half beside the organisation gives the other: a split with a small (or an
+        # empty) side is never a candidate.
+        members = {k: v for k, v in members.items() if k not in (LEADERS, OTHERS)}
+    ordered = sorted(members, key=lambda key: (key != ORG, key[0].value, key[1]))
+    candidates = [Candidate(key, frozenset(members[key])) for key in ordered]
+    kept = safe_cells(candidates, minimum, forced=[ORG], already_published=already)
+    return [key for key in ordered if key in set(kept)]
+
+
+def publish_period(period: str, rows: Iterable[Observation], minimum: int) -> PublishedPeriod:
+    """Gate one week's answers. Each person counts in one team and one side of the leader
+    split for the whole week (the caller resolves anyone who moved within it)."""
+    scores: dict[tuple[str, GroupKey], list[int]] = {}
+    members: dict[str, dict[GroupKey, set[str]]] = {}
+    atom_people: dict[str, dict[tuple[str | None, bool], set[str]]] = {}
+    teams_seen: set[str] = set()
     for row in rows:
-        counts = periods.setdefault(row.period, PeriodCounts(row.period))
-        counts.add_scores(row.dimension, row.team, row.is_leader, row.score, 1)
-        keys = [(GroupKind.ORG, "")]
+        for key in _groups_of(row.team, row.is_leader):
+            counts = scores.setdefault((row.dimension, key), [0, 0, 0, 0, 0])
+            counts[row.score - 1] += 1
+            members.setdefault(row.dimension, {}).setdefault(key, set()).add(row.respondent)
+        atom = (row.team, row.is_leader)
+        atom_people.setdefault(row.dimension, {}).setdefault(atom, set()).add(row.respondent)
         if row.team is not None:
-            keys.append((GroupKind.TEAM, row.team))
-        keys.append((GroupKind.LEADERS if row.is_leader else GroupKind.OTHERS, ""))
-        for kind, name in keys:
-            people.setdefault((row.period, row.dimension, kind, name), set()).add(row.respondent)
-    for (period, dimension, kind, name), members in people.items():
-        periods[period].people[(dimension, kind, name)] = len(members)
-    return periods
+            teams_seen.add(row.team)
+    out = PublishedPeriod(PeriodCells(period, minimum=minimum))
+    for dimension in sorted(members):
+        groups = members[dimension]
+        for key in _passing(groups, minimum):
+            counts = scores[(dimension, key)]
+            _put(out.cells, key, dimension, Cell(len(groups[key]), Distribution(tuple(counts))))  # type: ignore[arg-type]
+        out.atoms[dimension] = [
+            Atom(team, leader, len(people))
+            for (team, leader), people in sorted(
+                atom_people[dimension].items(), key=lambda item: (item[0][0] or "", item[0][1])
+            )
+        ]
+    out.hidden_teams = len(teams_seen - set(out.cells.teams))
+    return out
+
+
+def _synthetic_members(atoms: Sequence[Atom]) -> dict[GroupKey, set[str]]:
+    """Stand-in people for each atom: enough for the auditor, which sees only memberships."""
+    members: dict[GroupKey, set[str]] = {}
+    for index, atom in enumerate(atoms):
+        people = {f"{index}:{n}" for n in range(atom.people)}
+        for key in _groups_of(atom.team, atom.is_leader):
+            members.setdefault(key, set()).update(people)
+    return members
+
+
+def regate(published: PublishedPeriod, minimum: int) -> PeriodCells:
+    """A published week under a minimum raised since: only ever fewer cells (what was shown
+    under the old minimum stays in the span, so it counts as already published)."""
+    cells = published.cells
+    out = PeriodCells(cells.period, minimum=max(minimum, cells.minimum))
+    for dimension, atoms in published.atoms.items():
+        members = _synthetic_members(atoms)
+        shown = {key: members[key] for key in members if cells.group(key, dimension) is not None}
+        for key in _passing(shown, minimum):
+            cell = cells.group(key, dimension)
+            assert cell is not None
+            _put(out, key, dimension, cell)
+    return out

@@ -467,6 +467,7 @@ def build_findings(
     *,
     dimensions: Sequence[str],
     driver_pairs: Mapping[str, Mapping[tuple[float, float], int]] | None = None,
+    drivers: Sequence[Driver] | None = None,
     person_part: float | None = None,
     actions: Sequence[tuple[str, str]] = (),
     q: float = FALSE_DISCOVERY_RATE,
@@ -476,7 +477,8 @@ def build_findings(
     `actions` are (dimension, period recorded) pairs from `/cx act`, followed up in the report.
 
     `driver_pairs` counts, by dimension, the respondent-periods giving each (dimension score,
-    outcome score) (see `respondents.driver_pair_counts`).
+    outcome score) (see `respondents.driver_pair_counts`); `drivers`, when given, are driver
+    findings already worked out (frozen when a week was published) and take their place.
 
     `person_part` is the share of answer spread that belongs to the people themselves (see
     `noise.person_share`); unknown (None) counts as all of it, the cautious choice.
@@ -531,7 +533,7 @@ def build_findings(
         teams=teams,
         say_do=say_do,
         silos=silos,
-        drivers=driver_findings(driver_pairs or {}),
+        drivers=list(drivers) if drivers is not None else driver_findings(driver_pairs or {}),
         follow_ups=follow_ups,
         tests=len(tested),
     )

@@ -92,6 +92,16 @@ class Distribution:
 # --- distribution functions -------------------------------------------------------------------
 
 
+# A person share estimated at (or near) 1 would leave no sampling error at all, and every
+# wobble would look infinitely significant; some of the spread is always the week's.
+MAX_PERSON_SHARE = 0.95
+
+
+def _kept(person_share: float) -> float:
+    """The part of an answer's spread that is not the person's own (see `person_share`)."""
+    return 1.0 - min(max(person_share, 0.0), MAX_PERSON_SHARE)
+
+
 def _beta_fraction(a: float, b: float, x: float) -> float:
     """Continued fraction for the incomplete beta function (modified Lentz's method)."""
     tiny, eps = 1e-300, 3e-16
@@ -291,7 +301,7 @@ def compare(
     """
     if before.n < 2 or after.n < 2:
         return None
-    keep = 1.0 - min(max(person_share, 0.0), 1.0)
+    keep = _kept(person_share)
     v_a = keep * sampling_variance(before, within)
     v_b = keep * sampling_variance(after, within)
     se = math.sqrt(v_a + v_b + 2 * between)
@@ -403,7 +413,7 @@ def single_level(
     dist: Distribution, *, between: float, within: float | None = None, person_share: float = 0.0
 ) -> Level:
     """One period as a level of the same group (its persistent part left out, see `level`)."""
-    keep = 1.0 - min(max(person_share, 0.0), 1.0)
+    keep = _kept(person_share)
     variance = keep * sampling_variance(dist, within) + between
     return Level(dist.mean, variance, dist.favourable_share)
 
@@ -418,7 +428,7 @@ def between_period_variance(
     of a few weeks says little on its own. The same people answer every week, so their own
     part of the spread (`person_share`) does not make weeks differ and is left out.
     """
-    keep = 1.0 - min(max(person_share, 0.0), 1.0)
+    keep = _kept(person_share)
     q_total = df_total = scale = 0.0
     for periods in series:
         usable = [d for d in periods if d.n >= 2]

@@ -104,6 +104,25 @@ def driver_pair_counts(means: PeriodMeans, outcome: str) -> PairCounts:
     return pairs
 
 
+def paired_people(means: PeriodMeans, outcome: str) -> dict[str, int]:
+    """Distinct people behind each dimension's pairs with the outcome: a driver rests on these
+    people, however many weeks each of them gave."""
+    if outcome not in means.dimensions:
+        return {}
+    is_outcome = means.dimension == means.dimensions.index(outcome)
+    respondent_period = means.period * means.people + means.person
+    has_outcome = np.zeros(means.periods * means.people, dtype=bool)
+    has_outcome[respondent_period[is_outcome]] = True
+    paired = ~is_outcome & has_outcome[respondent_period]
+    out: dict[str, int] = {}
+    for index, dimension in enumerate(means.dimensions):
+        chosen = paired & (means.dimension == index)
+        people = int(np.unique(means.person[chosen]).size)
+        if people:
+            out[dimension] = people
+    return out
+
+
 def person_share(means: PeriodMeans) -> float | None:
     """`noise.person_share` of these means (one per respondent, dimension and period): the
     intra-class correlation across periods, averaged over dimensions; None when no dimension

@@ -9,11 +9,10 @@ dialect, so a click only binds parameters and reads plain rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, bindparam, or_, select, update
+from sqlalchemy import Connection, Executable, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db.models import Answer, Delivery, Member
@@ -26,10 +25,9 @@ def _table(model: Any) -> Table:
 
 @dataclass(frozen=True, slots=True)
 class ClickTarget:
-    """The delivery a click answers, with what the answer row and the re-rendered DM need."""
+    """The delivery a click answers, with what the re-rendered DM needs (the answer row
+    itself takes nothing from it: no team, no leader flag)."""
 
-    team: str | None
-    is_leader: bool
     channel: str | None
     ts: str | None
     tz: str | None
@@ -50,8 +48,6 @@ def _delivery_query() -> Executable:
     delivery, member = _table(Delivery), _table(Member)
     return (
         select(
-            delivery.c.team,
-            delivery.c.is_leader,
             delivery.c.channel,
             delivery.c.ts,
             member.c.tz,
@@ -83,23 +79,17 @@ def _upsert(dialect: str) -> Executable:
     statement = insert(answer).values(
         round_id=bindparam("round_id"),
         respondent=bindparam("respondent"),
-        team=bindparam("team"),
-        is_leader=bindparam("is_leader"),
         question_id=bindparam("question_id"),
         score=bindparam("score"),
-        created_at=bindparam("now"),
-        updated_at=bindparam("now"),
-        clicked_at=bindparam("clicked_at"),
+        click_order=bindparam("click_order"),
     )
-    stored = answer.c.clicked_at
     return statement.on_conflict_do_update(
         index_elements=["round_id", "respondent", "question_id"],
         set_={
             "score": statement.excluded.score,
-            "updated_at": statement.excluded.updated_at,
-            "clicked_at": statement.excluded.clicked_at,
+            "click_order": statement.excluded.click_order,
         },
-        where=or_(stored.is_(None), stored <= statement.excluded.clicked_at),
+        where=answer.c.click_order <= statement.excluded.click_order,
     )
 
 
@@ -111,14 +101,7 @@ def click_target(
     ).first()
     if row is None:
         return None
-    return ClickTarget(
-        team=row[0],
-        is_leader=bool(row[1]),
-        channel=row[2],
-        ts=row[3],
-        tz=row[4],
-        locale=row[5],
-    )
+    return ClickTarget(channel=row[0], ts=row[1], tz=row[2], locale=row[3])
 
 
 def upsert_answer(
@@ -126,12 +109,9 @@ def upsert_answer(
     *,
     round_id: int,
     respondent: str,
-    team: str | None,
-    is_leader: bool,
     question_id: str,
     score: int,
-    clicked_at: datetime,
-    now: datetime,
+    click_order: int,
 ) -> None:
     """Store a click in one statement, so double clicks and Slack retries never duplicate.
 
@@ -142,12 +122,9 @@ def upsert_answer(
         {
             "round_id": round_id,
             "respondent": respondent,
-            "team": team,
-            "is_leader": is_leader,
             "question_id": question_id,
             "score": score,
-            "now": now,
-            "clicked_at": clicked_at,
+            "click_order": click_order,
         },
     )
 
@@ -168,7 +145,7 @@ def _comment_update() -> Executable:
             answer.c.respondent == bindparam("of_respondent"),
             answer.c.question_id == bindparam("on_question"),
         )
-        .values(comment=bindparam("new_comment"), updated_at=bindparam("changed_at"))
+        .values(comment=bindparam("new_comment"))
     )
 
 
@@ -179,7 +156,6 @@ def set_comment(
     respondent: str,
     question_id: str,
     comment: str,
-    now: datetime,
 ) -> bool:
     """Attach a comment to an existing answer; False when that statement is not answered yet."""
     result = connection.execute(
@@ -189,7 +165,6 @@ def set_comment(
             "of_respondent": respondent,
             "on_question": question_id,
             "new_comment": comment,
-            "changed_at": now,
         },
     )
     return bool(result.rowcount)

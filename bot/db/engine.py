@@ -27,6 +27,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 # production database). Every click commits, and an fsync each held the lock.
                 cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted rows (forget-me, the retention purge) are overwritten with zeros, not
+            # left readable in free pages of the file.
+            cursor.execute("PRAGMA secure_delete=ON")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 

@@ -1,11 +1,12 @@
-"""The tables. Scores live only in `answer`, under a pseudonym, never in a log line."""
+"""The tables. Raw scores live only in `answer`, under a pseudonym, never in a log line;
+outputs read the `published_*` tables."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, Column, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.db.types import UTCDateTime
@@ -62,7 +63,7 @@ class PulseRound(SQLModel, table=True):
     opened_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
     closes_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     digest_posted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    # Set once the raw answers were folded into answer_aggregate and deleted (CX_RETENTION_DAYS).
+    # Set once the raw answers were deleted (CX_RETENTION_DAYS); the week stays published.
     answers_purged_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     # Set by the one process that sends the round's reminders. Kept per round, not per person,
     # so the database never records who had not answered.
@@ -104,28 +105,44 @@ class Delivery(SQLModel, table=True):
 class Answer(SQLModel, table=True):
     """A score (1-5) for one question of one round; a second click changes it in place.
 
-    The respondent is a keyed pseudonym (HMAC of the Slack user ID with CX_PSEUDONYM_KEY) and
-    there is no link to the delivery, so a dump of the database alone does not say who answered
-    what. Team and leader flag are copied from the delivery, frozen at send time.
+    Nothing in the row says who answered, in which team, or when, so a dump of the database
+    without CX_PSEUDONYM_KEY cannot join it to a member or a delivery:
+    - `respondent` is a keyed pseudonym (HMAC of the Slack user ID with CX_PSEUDONYM_KEY);
+    - team and leader flag are not stored: publication looks them up from the deliveries
+      through the key (`bot.services.publication`);
+    - the primary key is the whole identity, and SQLite stores the table in key order
+      (WITHOUT ROWID), so neither a row id nor the storage order follows the order of clicks;
+    - `click_order` orders one person's own clicks (Slack's action_ts in microseconds plus an
+      offset of up to 2^50 us derived from the key and the person), so out-of-order processing
+      keeps the last click, yet it tells nobody when anyone clicked.
     """
 
     __table_args__ = (
-        UniqueConstraint("round_id", "respondent", "question_id", name="uq_answer_respondent"),
         CheckConstraint("score BETWEEN 1 AND 5", name="ck_answer_score_range"),
+        {"sqlite_with_rowid": False},
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    round_id: int = Field(foreign_key="pulse_round.id", index=True)
-    respondent: str = Field(max_length=64, index=True)
-    team: str | None = Field(default=None, max_length=120)
-    is_leader: bool = Field(default=False)
-    question_id: str = Field(foreign_key="question.id", max_length=80, index=True)
+    round_id: int = Field(foreign_key="pulse_round.id", primary_key=True)
+    respondent: str = Field(max_length=64, primary_key=True, index=True)
+    question_id: str = Field(foreign_key="question.id", max_length=80, primary_key=True)
     score: int
     comment: str | None = Field(default=None, max_length=3000)
-    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    # When the person clicked (Slack's action_ts): out-of-order processing keeps the last click.
-    clicked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    click_order: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
+
+
+class PendingRoster(SQLModel, table=True):
+    """Team and leader flag of an imported answer's respondent, until its week is published.
+
+    Imported weeks are published in the import's own transaction, so the table is empty
+    between imports; it exists so an import and its publication are one unit of work.
+    """
+
+    __tablename__ = "pending_roster"
+
+    round_id: int = Field(foreign_key="pulse_round.id", primary_key=True)
+    respondent: str = Field(max_length=64, primary_key=True)
+    team: str | None = Field(default=None, max_length=120)
+    is_leader: bool = Field(default=False)
 
 
 class ForgottenMember(SQLModel, table=True):
@@ -137,31 +154,82 @@ class ForgottenMember(SQLModel, table=True):
     forgotten_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class AnswerAggregate(SQLModel, table=True):
-    """Counts of each score for one question, round and group, kept after raw answers are purged.
+class PublishedWeek(SQLModel, table=True):
+    """A week whose rounds have all closed, published once through the disclosure gate.
 
-    Written only for groups that pass the anonymity gate (complements included), so what
-    survives the purge can be shown as it is.
+    Every output reads closed weeks only from the published tables, so nothing done after
+    publication (a late answer, forget-me, a purge, a team change) changes what anyone sees.
+    `atoms` records, per dimension, how many people answered in each (team, leader) class:
+    what re-gating needs if the minimum is raised later (people counts, never scores).
     """
 
-    __tablename__ = "answer_aggregate"
-    __table_args__ = (
-        UniqueConstraint(
-            "round_id", "question_id", "group_kind", "group_name", name="uq_answer_aggregate"
-        ),
-    )
+    __tablename__ = "published_week"
 
-    id: int | None = Field(default=None, primary_key=True)
-    round_id: int = Field(foreign_key="pulse_round.id", index=True)
-    question_id: str = Field(foreign_key="question.id", max_length=80)
-    group_kind: str = Field(max_length=16)
-    group_name: str = Field(default="", max_length=120)
-    respondents: int
+    period: str = Field(primary_key=True, max_length=16)
+    published_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    min_group_size: int
+    invited: int | None = Field(default=None)  # None for imported weeks
+    respondents: int | None = Field(default=None)  # None when fewer than the minimum answered
+    hidden_teams: int = Field(default=0)
+    comments_total: int = Field(default=0)
+    person_share: float | None = Field(default=None)
+    drivers: str = Field(default="[]")  # JSON list of frozen driver findings
+    atoms: str = Field(default="{}")  # JSON: dimension -> [[team, is_leader, people], ...]
+
+
+class PublishedCell(SQLModel, table=True):
+    """One group's score counts on one dimension in a published week: all outputs may show."""
+
+    __tablename__ = "published_cell"
+
+    period: str = Field(foreign_key="published_week.period", primary_key=True, max_length=16)
+    dimension: str = Field(primary_key=True, max_length=40)
+    group_kind: str = Field(primary_key=True, max_length=16)
+    group_name: str = Field(default="", primary_key=True, max_length=120)
+    people: int
     score_1: int
     score_2: int
     score_3: int
     score_4: int
     score_5: int
+
+
+class PublishedComment(SQLModel, table=True):
+    """A comment of a published week (the comment rule met), in a fixed random order.
+
+    `author_tag` is a keyed hash of the author and week, so forget-me can delete a person's
+    comments; without the key it links a comment to nobody, not even to their other comments.
+    """
+
+    __tablename__ = "published_comment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(foreign_key="published_week.period", index=True, max_length=16)
+    position: int
+    text: str = Field(max_length=3000)
+    author_tag: str = Field(max_length=64, index=True)
+
+
+class PostedDigest(SQLModel, table=True):
+    """Where a digest of a published week was posted, so forget-me can edit out a comment."""
+
+    __tablename__ = "posted_digest"
+
+    id: int | None = Field(default=None, primary_key=True)
+    period: str = Field(max_length=16, index=True)
+    channel: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+
+
+class RoundProgress(SQLModel, table=True):
+    """The open week's response share, in steps of 10%, recomputed at most once an hour, so
+    nobody can tie a step to one person's click by asking before and after it."""
+
+    __tablename__ = "round_progress"
+
+    period: str = Field(primary_key=True, max_length=16)
+    computed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    share_step: int | None = Field(default=None)  # tens of percent; None below the minimum
 
 
 class ActionItem(SQLModel, table=True):
@@ -172,7 +240,7 @@ class ActionItem(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     dimension: str = Field(max_length=40, index=True)
     text: str = Field(max_length=500)
-    created_by: str = Field(max_length=32)
+    created_by: str | None = Field(default=None, max_length=32)  # cleared by forget-me
     period: str = Field(max_length=16)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
 
@@ -187,7 +255,7 @@ class WorkspaceSetting(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=40)
     value: str = Field(max_length=4000)
-    updated_by: str = Field(max_length=32)
+    updated_by: str | None = Field(default=None, max_length=32)  # cleared by forget-me
     updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 

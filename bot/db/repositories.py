@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 from bot.db.models import (
     ActionItem,
     Answer,
-    AnswerAggregate,
     Delivery,
     DeliveryStatus,
     ForgottenMember,
@@ -26,6 +25,7 @@ from bot.db.models import (
     Question,
     RoundKind,
     RoundQuestion,
+    WorkspaceSetting,
 )
 
 
@@ -428,57 +428,61 @@ class Respondent:
     is_leader: bool
 
 
-@dataclass(frozen=True, slots=True)
-class AnswerRow:
-    """One answer with what analytics needs; `respondent` is the pseudonym."""
-
-    round_id: int
-    question_id: str
-    dimension: str
-    respondent: str
-    team: str | None
-    is_leader: bool
-    score: int
-    comment: str | None
-
-
-def answer_rows(*, session: Session, round_ids: Sequence[int]) -> list[AnswerRow]:
-    if not round_ids:
-        return []
-    query = (
-        sa_select(
-            col(Answer.round_id),
-            col(Answer.question_id),
-            col(Question.dimension),
-            col(Answer.respondent),
-            col(Answer.team),
-            col(Answer.is_leader),
-            col(Answer.score),
-            col(Answer.comment),
-        )
-        .join(Question, col(Question.id) == col(Answer.question_id))
-        .where(col(Answer.round_id).in_(round_ids))
-    )
-    return [AnswerRow(*row) for row in session.execute(query).all()]
-
-
 # --- privacy: forget-me and retention ------------------------------------------------------
 
 
-def forget(*, session: Session, member: Member | None, pseudonym: str, now: datetime) -> int:
-    """Delete a person's answers (comments with them), deliveries and member row; leave only a
-    pseudonym tombstone so the next directory refresh does not enrol them again.
-
-    Returns how many answers were deleted.
+def forget(
+    *,
+    session: Session,
+    member: Member | None,
+    pseudonym: str,
+    slack_user_id: str,
+    now: datetime,
+) -> int:
+    """Delete a person's answers (comments with them), deliveries and member row, and their
+    name on actions and settings; leave only a pseudonym tombstone so the next directory
+    refresh does not enrol them again. Returns how many answers were deleted.
     """
     deleted = session.execute(delete(Answer).where(col(Answer.respondent) == pseudonym))
     if member is not None and member.id is not None:
         session.execute(delete(Delivery).where(col(Delivery.member_id) == member.id))
         session.delete(member)
+    session.execute(
+        update(ActionItem)
+        .where(col(ActionItem.created_by) == slack_user_id)
+        .values(created_by=None)
+    )
+    session.execute(
+        update(WorkspaceSetting)
+        .where(col(WorkspaceSetting.updated_by) == slack_user_id)
+        .values(updated_by=None)
+    )
     if session.get(ForgottenMember, pseudonym) is None:
         session.add(ForgottenMember(pseudonym=pseudonym, forgotten_at=now))
     session.flush()
     return int(deleted.rowcount)  # type: ignore[attr-defined]
+
+
+def delivered_messages(*, session: Session, member: Member | None) -> list[tuple[str, str]]:
+    """(channel, ts) of every pulse DM a member was sent."""
+    if member is None or member.id is None:
+        return []
+    query = sa_select(col(Delivery.channel), col(Delivery.ts)).where(
+        col(Delivery.member_id) == member.id,
+        col(Delivery.channel).is_not(None),
+        col(Delivery.ts).is_not(None),
+    )
+    return [(channel, ts) for channel, ts in session.execute(query)]
+
+
+def periods_answered(*, session: Session, respondent: str) -> list[str]:
+    query = (
+        sa_select(col(PulseRound.period))
+        .join(Answer, col(Answer.round_id) == col(PulseRound.id))
+        .where(col(Answer.respondent) == respondent)
+        .distinct()
+    )
+    return sorted(row[0] for row in session.execute(query))
 
 
 def forgotten_pseudonyms(*, session: Session) -> set[str]:
@@ -496,47 +500,13 @@ def rounds_to_purge(*, session: Session, closed_before: datetime) -> list[PulseR
     return list(session.exec(query.order_by(col(PulseRound.sequence))).all())
 
 
-@dataclass(frozen=True, slots=True)
-class RawAnswer:
-    question_id: str
-    respondent: str
-    team: str | None
-    is_leader: bool
-    score: int
-
-
-def raw_answers(*, session: Session, round_id: int) -> list[RawAnswer]:
-    query = sa_select(
-        col(Answer.question_id),
-        col(Answer.respondent),
-        col(Answer.team),
-        col(Answer.is_leader),
-        col(Answer.score),
-    ).where(col(Answer.round_id) == round_id)
-    return [RawAnswer(*row) for row in session.execute(query).all()]
-
-
-def replace_answers_with_aggregates(
-    *,
-    session: Session,
-    pulse_round: PulseRound,
-    aggregates: Iterable[AnswerAggregate],
-    now: datetime,
-) -> int:
-    """In one transaction: store the aggregates, delete the round's raw answers, mark it purged."""
-    session.add_all(list(aggregates))
+def delete_round_answers(*, session: Session, pulse_round: PulseRound, now: datetime) -> int:
+    """Delete a round's raw answers (comments with them) and mark it purged."""
     deleted = session.execute(delete(Answer).where(col(Answer.round_id) == pulse_round.id))
     pulse_round.answers_purged_at = now
     session.add(pulse_round)
     session.flush()
     return int(deleted.rowcount)  # type: ignore[attr-defined]
-
-
-def aggregates_for(*, session: Session, round_ids: Sequence[int]) -> list[AnswerAggregate]:
-    if not round_ids:
-        return []
-    query = select(AnswerAggregate).where(col(AnswerAggregate.round_id).in_(round_ids))
-    return list(session.exec(query).all())
 
 
 # --- imported history ----------------------------------------------------------------------
@@ -588,6 +558,17 @@ class ImportedAnswer:
 IMPORT_CHUNK = 5000
 
 
+def imported_answer_keys(*, session: Session, period: str) -> set[tuple[str, str]]:
+    """(pseudonym, question) of every answer in a period's imported round."""
+    pulse_round = round_by_schedule_key(session=session, schedule_key=f"import:{period}")
+    if pulse_round is None:
+        return set()
+    query = sa_select(col(Answer.respondent), col(Answer.question_id)).where(
+        col(Answer.round_id) == pulse_round.id
+    )
+    return {(respondent, question) for respondent, question in session.execute(query)}
+
+
 def insert_answers_if_absent(
     *, session: Session, answers: Sequence[ImportedAnswer], now: datetime
 ) -> int:
@@ -605,14 +586,10 @@ def insert_answers_if_absent(
             {
                 "round_id": a.respondent.round_id,
                 "respondent": a.respondent.pseudonym,
-                "team": a.respondent.team,
-                "is_leader": a.respondent.is_leader,
                 "question_id": a.question_id,
                 "score": a.score,
                 "comment": a.comment,
-                "created_at": now,
-                "updated_at": now,
-                "clicked_at": a.answered_at,
+                "click_order": 0,
             }
             for a in answers[start : start + IMPORT_CHUNK]
         ]
@@ -623,138 +600,7 @@ def insert_answers_if_absent(
     return int(session.exec(counted).one()) - before
 
 
-# --- findings: everything the digest reads, summed in SQL -----------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreCount:
-    """How many answers gave `score` in one period, dimension, team and leader flag."""
-
-    period: str
-    dimension: str
-    team: str | None
-    is_leader: bool
-    score: int
-    answers: int
-
-
-@dataclass(frozen=True, slots=True)
-class PeopleCount:
-    """Distinct respondents in one period and dimension, within one group."""
-
-    period: str
-    dimension: str
-    group_kind: str
-    group_name: str
-    people: int
-
-
-def periods_with_answers(*, session: Session, up_to: str | None = None) -> list[str]:
-    """Every period holding answers or kept aggregates, oldest first."""
-    # One index probe per round (EXISTS on answer.round_id), not a join over every answer.
-    holds_answers = sa_select(col(Answer.id)).where(col(Answer.round_id) == col(PulseRound.id))
-    holds_kept = sa_select(col(AnswerAggregate.id)).where(
-        col(AnswerAggregate.round_id) == col(PulseRound.id)
-    )
-    query = (
-        sa_select(col(PulseRound.period))
-        .where(holds_answers.exists() | holds_kept.exists())
-        .distinct()
-    )
-    periods = {row[0] for row in session.execute(query)}
-    return sorted(p for p in periods if up_to is None or p <= up_to)
-
-
-def _period_answers(periods: Sequence[str]) -> Any:
-    return (
-        sa_select()
-        .select_from(Answer)
-        .join(PulseRound, col(PulseRound.id) == col(Answer.round_id))
-        .join(Question, col(Question.id) == col(Answer.question_id))
-        .where(col(PulseRound.period).in_(periods))
-    )
-
-
-def score_counts(*, session: Session, periods: Sequence[str]) -> list[ScoreCount]:
-    if not periods:
-        return []
-    keys = (
-        col(PulseRound.period),
-        col(Question.dimension),
-        col(Answer.team),
-        col(Answer.is_leader),
-        col(Answer.score),
-    )
-    query = _period_answers(periods).add_columns(*keys, func.count()).group_by(*keys)
-    return [ScoreCount(*row) for row in session.execute(query)]
-
-
-def people_counts(*, session: Session, periods: Sequence[str]) -> list[PeopleCount]:
-    """Distinct people per period and dimension: in the org, per team and per leader flag.
-
-    Counted in SQL for each grouping separately, because a person can answer twice in a week
-    (an ad hoc round beside the scheduled one) and must still count once.
-    """
-    if not periods:
-        return []
-    people = func.count(func.distinct(col(Answer.respondent)))
-    base = (col(PulseRound.period), col(Question.dimension))
-    out: list[PeopleCount] = []
-    org = _period_answers(periods).add_columns(*base, people).group_by(*base)
-    out += [PeopleCount(p, d, "org", "", n) for p, d, n in session.execute(org)]
-    team_key = (*base, col(Answer.team))
-    teams = (
-        _period_answers(periods)
-        .where(col(Answer.team).is_not(None))
-        .add_columns(*team_key, people)
-        .group_by(*team_key)
-    )
-    out += [PeopleCount(p, d, "team", t, n) for p, d, t, n in session.execute(teams)]
-    leader_key = (*base, col(Answer.is_leader))
-    split = _period_answers(periods).add_columns(*leader_key, people).group_by(*leader_key)
-    out += [
-        PeopleCount(p, d, "leaders" if lead else "others", "", n)
-        for p, d, lead, n in session.execute(split)
-    ]
-    return out
-
-
-@dataclass(frozen=True, slots=True)
-class KeptCounts:
-    """A purged round's aggregate, resolved to its period and dimension."""
-
-    period: str
-    dimension: str
-    group_kind: str
-    group_name: str
-    people: int
-    counts: tuple[int, int, int, int, int]
-
-
-def kept_counts(*, session: Session, periods: Sequence[str]) -> list[KeptCounts]:
-    if not periods:
-        return []
-    query = (
-        sa_select(
-            col(PulseRound.period),
-            col(Question.dimension),
-            col(AnswerAggregate.group_kind),
-            col(AnswerAggregate.group_name),
-            col(AnswerAggregate.respondents),
-            col(AnswerAggregate.score_1),
-            col(AnswerAggregate.score_2),
-            col(AnswerAggregate.score_3),
-            col(AnswerAggregate.score_4),
-            col(AnswerAggregate.score_5),
-        )
-        .join(PulseRound, col(PulseRound.id) == col(AnswerAggregate.round_id))
-        .join(Question, col(Question.id) == col(AnswerAggregate.question_id))
-        .where(col(PulseRound.period).in_(periods))
-    )
-    return [
-        KeptCounts(p, d, kind, name, n, (s1, s2, s3, s4, s5))
-        for p, d, kind, name, n, s1, s2, s3, s4, s5 in session.execute(query)
-    ]
+# --- raw answers for publication (drivers and the person share) ---------------------------
 
 
 # Rows read at a time by `respondent_answers`: well under the 700 new objects that start a
@@ -813,25 +659,6 @@ def respondent_answers(
     return columns
 
 
-def participation(*, session: Session, period: str) -> tuple[int, int]:
-    """(invited, responded) in a period: people DMed a pulse that week, and those of them
-    who answered anything. Imported weeks invite nobody."""
-    invited = session.exec(
-        select(func.count(func.distinct(Delivery.member_id)))
-        .join(PulseRound, col(PulseRound.id) == col(Delivery.round_id))
-        .where(PulseRound.period == period, Delivery.status == DeliveryStatus.SENT)
-    ).one()
-    responded = session.exec(
-        select(func.count(func.distinct(Answer.respondent)))
-        .join(PulseRound, col(PulseRound.id) == col(Answer.round_id))
-        .where(PulseRound.period == period, PulseRound.kind != RoundKind.IMPORTED)
-    ).one()
-    return int(invited), int(responded)
-
-
-# --- reminders and leaders' actions --------------------------------------------------------
-
-
 def rounds_due_for_reminders(
     *, session: Session, now: datetime, window: timedelta
 ) -> list[PulseRound]:
@@ -865,6 +692,21 @@ def sent_deliveries(*, session: Session, round_id: int) -> list[tuple[Delivery, 
     return [(d, m) for d, m in session.exec(query).all()]
 
 
+def respondents_in_rounds(*, session: Session, round_ids: Sequence[int]) -> set[str]:
+    if not round_ids:
+        return set()
+    query = select(Answer.respondent).where(col(Answer.round_id).in_(round_ids)).distinct()
+    return set(session.exec(query).all())
+
+
+def open_rounds(*, session: Session, now: datetime) -> list[PulseRound]:
+    """Rounds opened and not yet closed."""
+    query = select(PulseRound).where(
+        col(PulseRound.opened_at) <= now, col(PulseRound.closes_at) > now
+    )
+    return list(session.exec(query.order_by(col(PulseRound.sequence))).all())
+
+
 def respondents_in_round(*, session: Session, round_id: int) -> set[str]:
     query = select(Answer.respondent).where(Answer.round_id == round_id).distinct()
     return set(session.exec(query).all())
@@ -896,39 +738,9 @@ def previous_round_opened(*, session: Session, before: datetime) -> datetime | N
     return session.exec(query).first()
 
 
-def period_respondents(*, session: Session, period: str) -> int:
-    """Distinct people who answered anything in a period."""
-    query = (
-        select(func.count(func.distinct(Answer.respondent)))
-        .join(PulseRound, col(PulseRound.id) == col(Answer.round_id))
-        .where(PulseRound.period == period)
-    )
-    return int(session.exec(query).one())
-
-
-def period_comments(*, session: Session, period: str) -> list[str]:
-    query = (
-        select(Answer.comment)
-        .join(PulseRound, col(PulseRound.id) == col(Answer.round_id))
-        .where(PulseRound.period == period, col(Answer.comment).is_not(None))
-    )
-    return [c for c in session.exec(query).all() if c]
-
-
 def rounds_in_period(*, session: Session, period: str) -> list[PulseRound]:
     query = select(PulseRound).where(PulseRound.period == period)
     return list(session.exec(query.order_by(col(PulseRound.opened_at))).all())
-
-
-def periods_with_invitations(*, session: Session, before: str) -> list[str]:
-    """Periods before `before` in which pulses were sent, newest first."""
-    query = (
-        sa_select(col(PulseRound.period))
-        .join(Delivery, col(Delivery.round_id) == col(PulseRound.id))
-        .where(col(PulseRound.period) < before, col(Delivery.status) == DeliveryStatus.SENT)
-        .distinct()
-    )
-    return sorted((row[0] for row in session.execute(query)), reverse=True)
 
 
 def team_members(*, session: Session, team: str) -> list[Member]:
@@ -944,41 +756,6 @@ def periods_with_rounds(*, session: Session) -> list[str]:
     return sorted(row[0] for row in session.execute(query))
 
 
-@dataclass(frozen=True, slots=True)
-class CellCount:
-    """Answers to one question of one round within one team and leader flag: how many gave
-    each score 1..5."""
-
-    round_id: int
-    question_id: str
-    team: str | None
-    is_leader: bool
-    scores: tuple[int, int, int, int, int]
-
-    @property
-    def answers(self) -> int:
-        return sum(self.scores)
-
-
-def cell_counts(*, session: Session, round_ids: Sequence[int]) -> list[CellCount]:
-    """Score counts straight off the answer table (no joins: the fast path for big tables).
-
-    One row per group with a count for each score, not one per group and score: a fifth of
-    the rows to send and build, for the same grouping work in the database.
-    """
-    if not round_ids:
-        return []
-    keys = (col(Answer.round_id), col(Answer.question_id), col(Answer.team), col(Answer.is_leader))
-    per_score = [func.count().filter(col(Answer.score) == score) for score in range(1, 6)]
-    query = sa_select(*keys, *per_score).where(col(Answer.round_id).in_(round_ids)).group_by(*keys)
-    # Core, not ORM loading (see respondent_answers).
-    rows: Iterable[tuple[Any, ...]] = session.connection().execute(query)
-    return [
-        CellCount(round_id, question, team, is_leader, (s1, s2, s3, s4, s5))
-        for round_id, question, team, is_leader, s1, s2, s3, s4, s5 in rows
-    ]
-
-
 def rounds_of_periods(*, session: Session, periods: Sequence[str]) -> dict[int, str]:
     if not periods:
         return {}
@@ -986,9 +763,3 @@ def rounds_of_periods(*, session: Session, periods: Sequence[str]) -> dict[int, 
         col(PulseRound.period).in_(periods)
     )
     return {round_id: period for round_id, period in session.execute(query)}
-
-
-def question_dimensions(*, session: Session) -> dict[str, str]:
-    """Every question ever asked (retired ones too) and its dimension."""
-    query = sa_select(col(Question.id), col(Question.dimension))
-    return {question: dimension for question, dimension in session.execute(query)}

@@ -1,4 +1,4 @@
-"""The "add an anonymous comment" modal."""
+"""The "add a confidential comment" modal."""
 
 from __future__ import annotations
 
@@ -32,7 +32,9 @@ def _option_text(number: int, text: str) -> str:
     return label if len(label) <= 75 else label[:74] + "…"
 
 
-def comment_modal(view: PulseView, prompts: Prompts) -> View:
+def comment_modal(view: PulseView, prompts: Prompts, *, comment_minimum: int) -> View:
+    """The modal for one round's pulse; its intro states the comment rule as configured:
+    comments are shown only for weeks where at least `comment_minimum` people answered."""
     copy = prompts.copy
     options = [
         Option(value=qid, text=_option_text(number, prompts.statement(qid, text)))
@@ -51,7 +53,7 @@ def comment_modal(view: PulseView, prompts: Prompts) -> View:
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text=copy.t("comment_modal.intro", min_group=view.min_group_size)
+                        text=copy.t("comment_modal.intro", comment_minimum=comment_minimum)
                     )
                 ]
             ),

@@ -95,16 +95,13 @@ def _headline(copy: Copy, report: Report) -> str:
         return copy.t("digest.rate_unknown")
     if share.rate is None:
         return copy.t("digest.rate_hidden", min_group=report.min_group_size, invited=share.invited)
-    if share.rate_is_floor:
-        text = copy.t("digest.rate_floor", rate=pct(share.rate), invited=share.invited)
-    else:
-        text = copy.t(
-            "digest.rate",
-            rate=pct(share.rate),
-            respondents=share.respondents,
-            invited=share.invited,
-        )
-    if report.previous_rate is not None and not share.rate_is_floor:
+    text = copy.t(
+        "digest.rate",
+        rate=pct(share.rate),
+        respondents=share.respondents,
+        invited=share.invited,
+    )
+    if report.previous_rate is not None:
         change = round((share.rate - report.previous_rate) * 100)
         word = copy.t("digest.went_up" if change >= 0 else "digest.went_down")
         text += " " + copy.t("digest.rate_trend", change=f"{word} {abs(change)} pts")
@@ -337,12 +334,10 @@ def _focus(copy: Copy, prompts: Prompts, report: Report) -> str | None:
 
 def digest_message(report: Report, prompts: Prompts, *, zone_name: str) -> OutgoingMessage:
     copy = prompts.copy
-    title_key = "digest.title_provisional" if report.provisional else "digest.title"
-    blocks: list[Block] = [HeaderBlock(text=copy.t(title_key, period=report.period))]
+    blocks: list[Block] = [HeaderBlock(text=copy.t("digest.title", period=report.period))]
     blocks.append(_section(_headline(copy, report)))
-    if report.provisional and report.closes_at is not None:
-        closes = local_time(report.closes_at, zone_name, copy)
-        blocks.append(_context(copy.t("digest.provisional_note", closes=closes)))
+    if report.open_week is not None:
+        blocks.append(_context(open_week_line(copy, report, zone_name)))
     groups: list[Sequence[str]] = [
         _what_changed(copy, prompts, report),
         _standing_lines(copy, prompts, report),
@@ -371,6 +366,23 @@ def digest_message(report: Report, prompts: Prompts, *, zone_name: str) -> Outgo
         # Never more than Slack accepts (a safety net: 40 teams and 13 dimensions need ~25).
         blocks = [*blocks[: MAX_BLOCKS - 1], blocks[-1]]
     return OutgoingMessage(text=copy.t("digest.fallback", period=report.period), blocks=blocks)
+
+
+def open_week_line(copy: Copy, report: Report, zone_name: str) -> str:
+    """The week still open, as anyone may see it: a coarse share answered, nothing else."""
+    week = report.open_week
+    assert week is not None
+    closes = local_time(week.closes_at, zone_name, copy)
+    if week.share_step is None:
+        return copy.t(
+            "digest.open_week_few",
+            period=week.period,
+            closes=closes,
+            min_group=report.min_group_size,
+        )
+    return copy.t(
+        "digest.open_week", period=week.period, closes=closes, share=f"{week.share_step * 10}%"
+    )
 
 
 def team_nudge_message(prompts: Prompts, team: str, dimension: str, nudge: str) -> OutgoingMessage:

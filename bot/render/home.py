@@ -89,6 +89,13 @@ def _everyone(state: HomeState, prompts: Prompts) -> list[Block]:
         _section(_own_answers(state, prompts)),
         ActionsBlock(block_id=BlockId.HOME_ACTIONS, elements=[toggle]),
         DividerBlock(),
+        _section(
+            copy.t(
+                "home.privacy",
+                min_group=state.min_group_size,
+                comment_minimum=state.comment_minimum,
+            )
+        ),
         _section(copy.t("home.why_title")),
     ]
     for dimension in prompts.bank.dimensions:
@@ -114,8 +121,6 @@ def _leader_lines(summary: LeaderSummary | None, prompts: Prompts) -> list[str]:
     rate = None if summary.response_rate is None else pct(summary.response_rate).rstrip("%")
     if rate is None:
         participation = copy.t("home.leader_participation_count", respondents=summary.respondents)
-    elif summary.rate_is_floor:
-        participation = copy.t("home.leader_participation_floor", rate=rate)
     else:
         participation = copy.t(
             "home.leader_participation", respondents=summary.respondents, rate=rate

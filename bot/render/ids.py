@@ -30,6 +30,8 @@ class ActionId(StrEnum):
 
 class BlockId(StrEnum):
     QUESTION_PREFIX = "q:"
+    ANSWERED_PREFIX = "answered:"  # the pulse DM's "Answered" line under a statement
+    CONFIRMED_PREFIX = "confirmed:"  # one chosen answer in the ephemeral confirmation
     COMMENT_ACTIONS = "comment_actions"
     COMMENT_QUESTION = "comment_question_block"
     COMMENT_TEXT = "comment_text_block"

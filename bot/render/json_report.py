@@ -10,6 +10,8 @@ from typing import Any
 from bot.analytics.findings import Reading, Verdict
 from bot.services.digest import Report
 
+DISTRIBUTION_FACTOR = 2
+
 
 def _change(verdict: Verdict) -> dict[str, Any]:
     return {"delta": _round(verdict.delta), "real": verdict.real}
@@ -19,7 +21,7 @@ def _round(value: float | None, places: int = 4) -> float | None:
     return None if value is None else round(value, places)
 
 
-def _reading(reading: Reading) -> dict[str, Any]:
+def _reading(reading: Reading, minimum: int) -> dict[str, Any]:
     return {
         "id": reading.dimension,
         "period": reading.period,
@@ -27,7 +29,11 @@ def _reading(reading: Reading) -> dict[str, Any]:
         "favourable_share": _round(reading.favourable_share),
         "unfavourable_share": _round(reading.unfavourable_share),
         "mean": _round(reading.mean),
-        "distribution": list(reading.distribution.counts),
+        # Whole distributions only for groups of at least twice the minimum: in a smaller group
+        # a member who subtracts their own answer learns too much about the rest (README).
+        "distribution": list(reading.distribution.counts)
+        if reading.respondents >= DISTRIBUTION_FACTOR * minimum
+        else None,
         "change_vs_previous": {
             **_change(reading.vs_previous),
             "previous_period": reading.previous_period,
@@ -44,13 +50,24 @@ def report_json(report: Report) -> dict[str, Any]:
     share = report.participation
     return {
         "period": report.period,
-        "provisional": report.provisional,
+        # Kept for the contract: only published (closed, frozen) weeks are ever reported now,
+        # and the response rate is exact, so these two never carry anything.
+        "provisional": False,
+        "response_rate_at_least": None,
         "min_group_size": report.min_group_size,
         "respondents": share.respondents,
         "invited": share.invited,
-        "response_rate": None if share.rate_is_floor else _round(share.rate),
-        "response_rate_at_least": _round(share.rate) if share.rate_is_floor else None,
-        "dimensions": [_reading(r) for r in findings.dimensions],
+        "response_rate": _round(share.rate),
+        "open_week": None
+        if report.open_week is None
+        else {
+            "period": report.open_week.period,
+            "closes_at": report.open_week.closes_at.isoformat(),
+            "answered_at_least": None
+            if report.open_week.share_step is None
+            else report.open_week.share_step / 10,
+        },
+        "dimensions": [_reading(r, report.min_group_size) for r in findings.dimensions],
         "say_do_gaps": [
             {
                 "dimension": g.dimension,

@@ -1,4 +1,12 @@
-"""The pulse DM: one section per statement with five buttons, and an anonymous-comment button."""
+"""The pulse DM: one section per statement with five buttons, and a confidential-comment button;
+and the private confirmation that tells the person what they chose.
+
+Slack keeps every version of a DM (history, and the compliance exports of direct messages an
+admin can order), so the DM itself never says what was chosen: an answered statement gets the
+same "Answered" line whichever button was clicked, no button is highlighted, and nothing says
+that a comment was left. The choices are shown only in an ephemeral confirmation (Slack shows it
+to that one person and does not store it) and in the person's App Home.
+"""
 
 from __future__ import annotations
 
@@ -55,24 +63,23 @@ class PrebuiltBlock(Block):
 
 
 def _question_blocks(
-    view: PulseView, prompts: Prompts, number: int, qid: str, text: str
+    view: PulseView, prompts: Prompts, number: int, qid: str, text: str, *, closes: str
 ) -> list[Block]:
-    cell = _QuestionCell(
-        view.round_id, number, qid, text, view.answers.get(qid), qid in view.commented
-    )
+    cell = _QuestionCell(view.round_id, number, qid, text, qid in view.answers, closes)
     return [PrebuiltBlock(data) for data in _validated_question_blocks(prompts, cell)]
 
 
 @dataclass(frozen=True, slots=True)
 class _QuestionCell:
-    """Everything one statement's blocks depend on (a cache key)."""
+    """Everything one statement's blocks depend on (a cache key). Whether it was answered, never
+    with what: the blocks are the same whichever score was chosen."""
 
     round_id: int
     number: int
     qid: str
     text: str
-    chosen: int | None
-    commented: bool
+    answered: bool
+    closes: str
 
 
 @lru_cache(maxsize=8192)
@@ -83,13 +90,11 @@ def _validated_question_blocks(prompts: Prompts, cell: _QuestionCell) -> tuple[d
 def _question_models(prompts: Prompts, cell: _QuestionCell) -> list[Block]:
     copy, bank = prompts.copy, prompts.bank
     round_id, number, qid, text = cell.round_id, cell.number, cell.qid, cell.text
-    chosen, commented = cell.chosen, cell.commented
     buttons = [
         ButtonElement(
             text=point.label,
             action_id=f"{ActionId.ANSWER_PREFIX}{point.score}",
             value=answer_value(round_id, qid, point.score),
-            style="primary" if chosen == point.score else None,
         )
         for point in bank.scale
     ]
@@ -99,11 +104,14 @@ def _question_models(prompts: Prompts, cell: _QuestionCell) -> list[Block]:
         ),
         ActionsBlock(block_id=f"{BlockId.QUESTION_PREFIX}{qid}", elements=buttons),
     ]
-    if chosen is not None:
-        note = copy.t("pulse.recorded", label=bank.label(chosen))
-        if commented:
-            note = f"{note} {copy.t('pulse.comment_noted')}"
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    if cell.answered:
+        note = copy.t("pulse.answered", closes=cell.closes)
+        blocks.append(
+            ContextBlock(
+                block_id=f"{BlockId.ANSWERED_PREFIX}{qid}",
+                elements=[MarkdownTextObject(text=note)],
+            )
+        )
     return blocks
 
 
@@ -131,10 +139,11 @@ def pulse_message(view: PulseView, prompts: Prompts) -> OutgoingMessage:
             for dimension, text in view.actions
         ]
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000])))
+    closes = local_time(view.closes_at, view.zone_name, copy)
     for number, (qid, stored) in enumerate(view.questions, start=1):
         # The statement in the reader's language; the text stored with the round otherwise.
         text = escape_text(prompts.statement(qid, stored))
-        blocks.extend(_question_blocks(view, prompts, number, qid, text))
+        blocks.extend(_question_blocks(view, prompts, number, qid, text, closes=closes))
     blocks.append(
         ActionsBlock(
             block_id=BlockId.COMMENT_ACTIONS,
@@ -148,16 +157,41 @@ def pulse_message(view: PulseView, prompts: Prompts) -> OutgoingMessage:
         )
     )
     answered = sum(1 for qid, _ in view.questions if qid in view.answers)
-    status = copy.t(
-        "pulse.progress",
-        answered=answered,
-        count=count,
-        closes=local_time(view.closes_at, view.zone_name, copy),
-    )
+    status = copy.t("pulse.progress", answered=answered, count=count, closes=closes)
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=status)]))
     return OutgoingMessage(
         text=copy.t("pulse.fallback", period=view.period, count=count), blocks=blocks
     )
+
+
+def confirmation_message(view: PulseView, prompts: Prompts) -> OutgoingMessage | None:
+    """The person's choices in this round, for an ephemeral message only they see (never for a
+    stored one); None when nothing is answered."""
+    copy, bank = prompts.copy, prompts.bank
+    blocks: list[Block] = []
+    lines: list[str] = []
+    for qid, stored in view.questions:
+        score = view.answers.get(qid)
+        if score is None:
+            continue
+        line = copy.t(
+            "pulse.confirm_line",
+            label=bank.label(score),
+            text=escape_text(prompts.statement(qid, stored)),
+        )
+        if qid in view.commented:
+            line = f"{line} {copy.t('pulse.confirm_comment')}"
+        lines.append(line)
+        blocks.append(
+            SectionBlock(
+                block_id=f"{BlockId.CONFIRMED_PREFIX}{qid}", text=MarkdownTextObject(text=line)
+            )
+        )
+    if not blocks:
+        return None
+    footer = copy.t("pulse.confirm_footer", closes=local_time(view.closes_at, view.zone_name, copy))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer)]))
+    return OutgoingMessage(text="\n".join(lines), blocks=blocks)
 
 
 def reminder_message(

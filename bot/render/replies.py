@@ -22,7 +22,7 @@ from bot.render.digest import (
     sections,
     verdict_words,
 )
-from bot.render.escape import escape_text
+from bot.render.escape import echo_text, escape_text
 from bot.render.ids import ActionId, BlockId
 from bot.services.digest import Report
 from bot.services.ports import OutgoingMessage
@@ -150,7 +150,7 @@ def team_message(report: Report, prompts: Prompts, team: str) -> OutgoingMessage
         return text_reply(
             copy.t(
                 "commands.team_unknown",
-                team=escape_text(team[:60]),
+                team=echo_text(team, limit=60),
                 min_group=report.min_group_size,
                 teams=names,
             )

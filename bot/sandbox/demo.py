@@ -44,6 +44,7 @@ from bot.sandbox.org import (
 )
 from bot.sandbox.people import (
     click_score,
+    confirmations,
     latest_dm,
     open_comment_modal,
     question_ids,
@@ -182,6 +183,47 @@ def import_history(
     return import_answers(deps, read_file(path, known), progress=on_week).added
 
 
+def _show_one_person(console: Console, emulator: SlackEmulator, org: SyntheticOrg) -> None:
+    """A respondent's last pulse DM as Slack stores it (it says what was answered, never with
+    what) and the confirmation only they saw (ephemeral: Slack keeps no copy)."""
+
+    def ts(value: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in value.split("."))
+
+    for person in org.people:
+        dms = emulator.messages(emulator.dm_channel(person.user_id))
+        pulses = [m for m in dms if question_ids(m)]
+        if not pulses:
+            continue
+        shown = [  # confirmations of answers to that last pulse, not to an earlier one
+            c
+            for c in confirmations(emulator, person.user_id)
+            if ts(c["message_ts"]) > ts(pulses[-1]["ts"])
+        ]
+        if shown:
+            break
+    else:
+        return
+    width = max(console.width, 100)
+    console.rule(f"{person.name}'s last pulse DM, as Slack stores it (and any export shows it)")
+    console.print(
+        render_channel(pulses[-1:], width=width),
+        markup=False,
+        highlight=False,
+        emoji=False,
+        soft_wrap=True,
+    )
+    console.rule(f"What only {person.name} saw after answering (ephemeral: Slack keeps no copy)")
+    console.print(
+        render_channel(shown[-1:], width=width),
+        markup=False,
+        highlight=False,
+        emoji=False,
+        soft_wrap=True,
+    )
+    console.rule()
+
+
 def run_demo(
     console: Console, *, seed: int, database: Path, progress_console: Console | None = None
 ) -> None:
@@ -273,6 +315,7 @@ def run_demo(
         transcript = render_channel(digests[-1:], width=max(console.width, 100))
         console.print(transcript, markup=False, highlight=False, emoji=False, soft_wrap=True)
         console.rule()
+        _show_one_person(console, emulator, org)
         charts = [f for f in emulator.uploaded_files() if f["completed"]]
         if charts:
             chart_path = database.parent / "latest-chart.png"

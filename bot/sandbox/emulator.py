@@ -155,6 +155,10 @@ class _Workspace:
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # What Slack keeps besides the messages as they are now (a compliance export holds it):
+    # each edited message's earlier versions, by (channel, ts), and deleted messages.
+    earlier_versions: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    deleted: list[dict[str, Any]] = field(default_factory=list)
     ephemerals: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     responses: list[dict[str, Any]] = field(default_factory=list)
     response_targets: dict[str, _ResponseTarget] = field(default_factory=dict)
@@ -667,6 +671,29 @@ class SlackEmulator:
         with self._lock:
             return _copied(self._state.ephemerals.get(user_id, []))
 
+    def export(self) -> list[dict[str, Any]]:
+        """Everything Slack stores, as a compliance export of the whole workspace holds it: every
+        message of every channel and DM as it is now, each with its earlier versions under
+        "edits" (oldest first), and deleted messages (marked "deleted"). Ephemeral messages are
+        not in it: Slack shows them to one person and never stores them."""
+        with self._lock:
+            kept = [
+                (message, False)
+                for messages in self._state.messages.values()
+                for message in messages
+            ] + [(message, True) for message in self._state.deleted]
+            exported = [
+                {
+                    **message,
+                    "edits": self._state.earlier_versions.get(
+                        (message["channel"], message["ts"]), []
+                    ),
+                    "deleted": deleted,
+                }
+                for message, deleted in kept
+            ]
+            return _copied(sorted(exported, key=lambda m: (m["channel"], _ts_key(m["ts"]))))
+
     def responses(self, response_url: str | None = None) -> list[dict[str, Any]]:
         """What the app posted to response URLs, oldest first; optionally for one URL or its id."""
         with self._lock:
@@ -992,6 +1019,13 @@ class SlackEmulator:
                 return message
         raise SlackError("message_not_found")
 
+    def _keep_version(self, channel_id: str, message: Mapping[str, Any]) -> None:
+        """Slack keeps what a message said before an edit. Its text and blocks are replaced,
+        never changed in place, so keeping references to them is as good as a copy."""
+        self._state.earlier_versions.setdefault((channel_id, message["ts"]), []).append(
+            {"text": message["text"], "blocks": message["blocks"]}
+        )
+
     def _chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
         # chat.update wants the conversation id from chat.postMessage's answer, not a user id.
         channel_id = self._target_channel(params.get("channel"), allow_user=False)
@@ -999,6 +1033,7 @@ class SlackEmulator:
         blocks = self._checked_blocks(params)
         if not params.get("text") and blocks is None and not params.get("attachments"):
             raise SlackError("no_text")
+        self._keep_version(channel_id, message)
         if "text" in params:
             message["text"] = str(params["text"] or "")
         if "blocks" in params:
@@ -1200,7 +1235,9 @@ class SlackEmulator:
             )
         if original is not None and _truthy(payload.get("delete_original")):
             self._state.messages[target.channel_id].remove(original)
+            self._state.deleted.append(original)
         elif original is not None and _truthy(payload.get("replace_original")):
+            self._keep_version(target.channel_id, original)
             blocks = _copied(payload.get("blocks") or [])
             original.update(text=str(payload.get("text") or ""), blocks=blocks)
         elif payload.get("response_type") == "in_channel":

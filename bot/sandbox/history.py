@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.analytics.cells import Observation, PeriodCells, counts_from_rows, gate
+from bot.analytics.cells import Observation, PeriodCells, publish_period
 from bot.analytics.findings import BASELINE_PERIODS
 from bot.analytics.noise import person_share
 from bot.analytics.periods import period_key
@@ -129,7 +129,7 @@ def synthetic_report(
     weeks: int = 12,
     minimum: int = 5,
 ) -> SyntheticReport:
-    """A seeded organisation's history summed in memory, as the database would sum it."""
+    """A seeded organisation's history published in memory, as publication would."""
     org = build_org(seed, people_per_team=people_per_team)
     questions = {d.id: [q.id for q in d.questions] for d in bank.dimensions}
     dimension_of = {q: d for d, ids in questions.items() for q in ids}
@@ -147,10 +147,12 @@ def synthetic_report(
         )
         for r in rows
     ]
-    counts = counts_from_rows(observations)
-    periods = sorted(counts)
+    by_period: dict[str, list[Observation]] = {}
+    for observation in observations:
+        by_period.setdefault(observation.period, []).append(observation)
+    periods = sorted(by_period)
     recent = set(periods[-(BASELINE_PERIODS + 1) :])
     share = person_share(
         (o.respondent, o.dimension, float(o.score)) for o in observations if o.period in recent
     )
-    return SyntheticReport([gate(counts[p], minimum) for p in periods], share)
+    return SyntheticReport([publish_period(p, by_period[p], minimum).cells for p in periods], share)

@@ -1,4 +1,5 @@
-"""Acting as a person in the emulator: read your pulse DM, click a score, write a comment.
+"""Acting as a person in the emulator: read your pulse DM, click a score, write a comment, and
+read the private confirmation of what you chose.
 
 Shared by the demo, the tests and benchmarks, so they all drive the bot the same way Slack does.
 """
@@ -41,6 +42,42 @@ def question_ids(message: dict[str, Any]) -> list[str]:
     ]
 
 
+def answered_in(message: dict[str, Any]) -> list[str]:
+    """The statements a pulse DM shows as answered (it never shows with what), in order."""
+    return [
+        block["block_id"].removeprefix(BlockId.ANSWERED_PREFIX)
+        for block in message["blocks"]
+        if block.get("block_id", "").startswith(BlockId.ANSWERED_PREFIX)
+    ]
+
+
+def confirmations(emulator: SlackEmulator, user_id: str) -> list[dict[str, Any]]:
+    """The ephemeral confirmations of their choices the person saw in their DM, oldest first."""
+    channel = emulator.dm_channel(user_id)
+    return [
+        shown
+        for shown in emulator.ephemerals(user_id)
+        if shown["channel"] == channel
+        and shown["via"] == "chat.postEphemeral"
+        and any(
+            block.get("block_id", "").startswith(BlockId.CONFIRMED_PREFIX)
+            for block in shown["blocks"]
+        )
+    ]
+
+
+def confirmed(emulator: SlackEmulator, user_id: str) -> dict[str, str]:
+    """The person's newest confirmation: each answered statement's line (mrkdwn), by id."""
+    shown = confirmations(emulator, user_id)
+    if not shown:
+        return {}
+    return {
+        block["block_id"].removeprefix(BlockId.CONFIRMED_PREFIX): block["text"]["text"]
+        for block in shown[-1]["blocks"]
+        if block.get("block_id", "").startswith(BlockId.CONFIRMED_PREFIX)
+    }
+
+
 def click_score(
     emulator: SlackEmulator, user_id: str, question_id: str, score: int, **signing: Any
 ) -> SentRequest:
@@ -62,7 +99,7 @@ def click_score(
 
 
 def open_comment_modal(emulator: SlackEmulator, user_id: str) -> dict[str, Any]:
-    """Click "Add an anonymous comment" and return the modal the bot opened."""
+    """Click "Add a confidential comment" and return the modal the bot opened."""
     message = latest_dm(emulator, user_id)
     block_id, action_id, value = emulator.find_button(
         message, action_id_prefix=ActionId.OPEN_COMMENT

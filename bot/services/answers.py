@@ -126,12 +126,9 @@ def record_answer(
             connection,
             round_id=facts.round_id,
             respondent=respondent,
-            team=target.team,
-            is_leader=target.is_leader,
             question_id=question_id,
             score=score,
-            clicked_at=clicked_at or now,
-            now=now,
+            click_order=deps.click_order(respondent, clicked_at or now),
         )
         return target
 
@@ -188,7 +185,6 @@ def record_comment(
             respondent=respondent,
             question_id=question_id,
             comment=comment,
-            now=deps.clock.now(),
         ):
             raise CommentProblem("comment_modal.error_answer_first")
         return _state(deps, connection, facts=facts, target=target, respondent=respondent)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Connection, Engine
 
 from bot.clock import Clock
 from bot.db.engine import WriteLock
 from bot.prompts import Prompts
-from bot.pseudonym import MissingPseudonymKey, pseudonym
+from bot.pseudonym import MissingPseudonymKey, click_order, pseudonym
 from bot.services.config import WorkspaceConfig
 from bot.services.report_cache import ReportCache
 from bot.services.round_facts import RoundFactsCache
@@ -56,3 +57,11 @@ class Deps:
         if key is None:
             raise MissingPseudonymKey()
         return pseudonym(key.get_secret_value().encode(), slack_user_id)
+
+    def click_order(self, respondent: str, clicked_at: datetime) -> int:
+        """What orders one person's clicks without recording when they clicked."""
+        key = self.env.pseudonym_key
+        if key is None:
+            raise MissingPseudonymKey()
+        microseconds = int(clicked_at.timestamp() * 1_000_000)
+        return click_order(key.get_secret_value().encode(), respondent, microseconds)

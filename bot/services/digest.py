@@ -1,51 +1,47 @@
-"""The leadership report for one period: loaded from the database as sums, gated once, and
-turned into findings. The digest, `digest --json`, `/cx` replies and the chart all read it.
+"""The leadership report for one published week: read from the published tables (never from
+raw answers) and turned into findings. The digest, `digest --json`, `/cx` replies, App Home,
+exports and the chart all read it.
 """
 
 from __future__ import annotations
 
-import random
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlmodel import Session
 
-from bot.analytics.anonymity import GroupKind, may_show
-from bot.analytics.cells import Cell, PeriodCells, PeriodCounts, gate
+from bot.analytics.anonymity import may_show
+from bot.analytics.cells import PeriodCells, regate
 from bot.analytics.findings import (
     SWING_HISTORY,
+    Driver,
     Findings,
     Reading,
     build_findings,
     week_number,
 )
-from bot.analytics.noise import Distribution
-from bot.analytics.periods import period_key
-from bot.analytics.respondents import PairCounts, driver_pair_counts, period_means, person_share
+from bot.db import published as store
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
-from bot.errors import NothingToReport, UnknownPeriod
+from bot.errors import NothingToReport, NotYetPublished, UnknownPeriod
 from bot.services.context import Deps
+from bot.services.publication import OpenProgress, open_progress, publish_due_weeks
 
 MAX_COMMENTS = 5
 # Weeks read for a report: enough for the weekly-swing estimate and two quarters.
 HISTORY_WEEKS = max(SWING_HISTORY, 26) + 1
-# Drivers look at respondents' answers over the last two months.
-DRIVER_WEEKS = 8
-DRIVER_PEOPLE = 1500
 FOLLOW_UP_WEEKS = 13
 
 
 @dataclass(frozen=True, slots=True)
 class Participation:
+    """Who was invited and answered in a published week. Exact: the response count says how
+    many did not answer, never who (README, "What no gate can prevent")."""
+
     invited: int | None
     respondents: int | None  # None when fewer than the minimum answered
     rate: float | None
-    # True when fewer than the minimum did *not* answer: the rate is then shown only as
-    # "over N%", so nobody learns that one particular person stayed silent.
-    rate_is_floor: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,134 +71,72 @@ class FollowUp:
 @dataclass
 class Report:
     period: str
-    provisional: bool
-    closes_at: datetime | None
     min_group_size: int
     participation: Participation
     previous_rate: float | None
     findings: Findings
     hidden_teams: int = 0
     comments: list[str] = field(default_factory=list)
+    comments_total: int = 0
     focus: Focus | None = None
     team_nudges: list[TeamNudge] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
     history: list[PeriodCells] = field(default_factory=list)
+    # The week still open, if any: only its coarse response share, nothing of its answers.
+    open_week: OpenProgress | None = None
 
     def reading(self, dimension: str) -> Reading | None:
         return next((r for r in self.findings.dimensions if r.dimension == dimension), None)
 
 
-def _counts(
-    session: Session, periods: Sequence[str], dimension_of: dict[str, str]
-) -> dict[str, PeriodCounts]:
-    """Each period's sums, with distinct people per group.
-
-    One answer per person per question per round is guaranteed by the schema, so where a
-    period asked a dimension through a single question of a single round (the usual case), the
-    answers counted *are* the people; only other periods pay for COUNT(DISTINCT).
-    """
-    counts = {period: PeriodCounts(period) for period in periods}
-    period_of = repo.rounds_of_periods(session=session, periods=periods)
-    sources: dict[tuple[str, str], set[tuple[int, str]]] = defaultdict(set)
-    people: dict[tuple[str, str, GroupKind, str], int] = defaultdict(int)
-    for row in repo.cell_counts(session=session, round_ids=list(period_of)):
-        period, dimension = period_of[row.round_id], dimension_of[row.question_id]
-        counts[period].add_counts(dimension, row.team, row.is_leader, row.scores)
-        sources[(period, dimension)].add((row.round_id, row.question_id))
-        split = GroupKind.LEADERS if row.is_leader else GroupKind.OTHERS
-        answers = row.answers
-        people[(period, dimension, GroupKind.ORG, "")] += answers
-        people[(period, dimension, split, "")] += answers
-        if row.team is not None:
-            people[(period, dimension, GroupKind.TEAM, row.team)] += answers
-    for (period, dimension, kind, name), n in people.items():
-        if len(sources[(period, dimension)]) == 1:
-            counts[period].people[(dimension, kind, name)] = n
-    mixed = sorted({period for (period, _), found in sources.items() if len(found) > 1})
-    for exact in repo.people_counts(session=session, periods=mixed):
-        if len(sources[(exact.period, exact.dimension)]) > 1:
-            key = (exact.dimension, GroupKind(exact.group_kind), exact.group_name)
-            counts[exact.period].people[key] = exact.people
-    for kept in repo.kept_counts(session=session, periods=periods):
-        key = (kept.dimension, GroupKind(kept.group_kind), kept.group_name)
-        counts[kept.period].kept[key] = Cell(kept.people, Distribution(kept.counts))
-    return counts
+def weeks_as_shown(records: dict[str, store.WeekRecord], minimum: int) -> dict[str, PeriodCells]:
+    """Each published week's cells under the minimum in force: frozen as published, or with
+    more hidden when the minimum has been raised since (never fewer)."""
+    out = {}
+    for period, record in records.items():
+        published = record.published
+        published.cells.minimum = record.week.min_group_size
+        if minimum > record.week.min_group_size:
+            out[period] = regate(published, minimum)
+        else:
+            out[period] = published.cells
+    return out
 
 
-def gated_periods(
-    session: Session,
-    periods: Sequence[str],
-    *,
-    minimum: int,
-    dimension_of: dict[str, str] | None = None,
-) -> list[PeriodCells]:
-    """Each period's cells through the one gate, in the order given: all that any output may
-    show of them. Each period is summed and gated on its own, exactly as in a digest's history
-    (`build_digest`), so an export and a digest never disagree about what is shown."""
-    if dimension_of is None:
-        dimension_of = repo.question_dimensions(session=session)
-    counts = _counts(session, periods, dimension_of)
-    return [gate(counts[period], minimum) for period in periods]
+def gated_periods(session: Session, periods: Sequence[str], *, minimum: int) -> list[PeriodCells]:
+    """Published weeks' cells, in the order given: all that any output may show of them (an
+    export and a digest read the same rows, so they never disagree)."""
+    shown = weeks_as_shown(store.load_weeks(session=session, periods=periods), minimum)
+    return [shown[p] for p in periods if p in shown]
 
 
-def _participation(
-    session: Session, period: str, minimum: int
-) -> tuple[Participation, float | None]:
-    invited, responded = repo.participation(session=session, period=period)
-    current = _gated_participation(invited, responded, minimum)
-    previous_rate = None
-    earlier = repo.periods_with_invitations(session=session, before=period)
-    if earlier:
-        before = _gated_participation(
-            *repo.participation(session=session, period=earlier[0]), minimum
-        )
-        previous_rate = None if before.rate_is_floor else before.rate
-    return current, previous_rate
-
-
-def _gated_participation(invited: int, responded: int, minimum: int) -> Participation:
-    if invited == 0:
+def _participation(record: store.WeekRecord, minimum: int) -> Participation:
+    week = record.week
+    if week.invited is None:
         return Participation(None, None, None)  # an imported week: nobody was invited by us
-    if not may_show(responded, minimum):
-        return Participation(invited, None, None)
-    silent = invited - responded
-    if 0 <= silent < minimum:
-        floor = max(0, (invited - minimum) // 1) / invited
-        return Participation(invited, None, floor, rate_is_floor=True)
-    return Participation(invited, responded, responded / invited)
+    if week.respondents is None or not may_show(week.respondents, minimum) or not week.invited:
+        return Participation(week.invited, None, None)
+    return Participation(week.invited, week.respondents, week.respondents / week.invited)
 
 
-def _driver_pairs(
-    session: Session, periods: Sequence[str], outcome: str, people: int
-) -> tuple[PairCounts, float | None]:
-    """(dimension score, outcome score) pairs of respondent-periods, counted by dimension, and
-    the person share.
-
-    Above DRIVER_PEOPLE respondents a fixed, unbiased sample of them is enough for both.
-    """
-    period_of = repo.rounds_of_periods(session=session, periods=periods)
-    share_kept = min(1.0, DRIVER_PEOPLE / max(people, 1))
-    below = None if share_kept >= 1.0 else f"{max(1, int(share_kept * 256)):02x}"
-    answers = repo.respondent_answers(session=session, round_ids=list(period_of), below=below)
-    means = period_means(answers.periods, answers.respondents, answers.dimensions, answers.scores)
-    return driver_pair_counts(means, outcome), person_share(means)
+def _frozen_drivers(record: store.WeekRecord) -> list[Driver]:
+    return [
+        Driver(d["dimension"], d["rho"], d["low"], d["high"], d["pairs"]) for d in record.drivers
+    ]
 
 
-def _pick_period(session: Session, deps: Deps, period: str | None) -> str:
-    # A week with a round sent but no answer yet still has a (provisional) report.
-    known = sorted(
-        set(repo.periods_with_answers(session=session))
-        | set(repo.periods_with_rounds(session=session))
-    )
+def _pick_period(session: Session, period: str | None) -> str:
+    """The week asked for, which must be published; by default the latest published."""
+    published = store.published_periods(session=session)
     if period is not None:
-        if period not in known:
-            raise UnknownPeriod(period=period[:16])
-        return period
-    current = period_key(deps.clock.now(), deps.settings.zone)
-    usable = [p for p in known if p <= current]
-    if not usable:
+        if period in published:
+            return period
+        if period in set(repo.periods_with_rounds(session=session)):
+            raise NotYetPublished(period=period[:16])
+        raise UnknownPeriod(period=period[:16])
+    if not published:
         raise NothingToReport()
-    return usable[-1]
+    return published[-1]
 
 
 def latest_report(deps: Deps) -> Report:
@@ -226,49 +160,53 @@ def warm_latest_report(deps: Deps) -> bool:
 
 
 def build_digest(deps: Deps, *, period: str | None = None) -> Report:
-    """The report for a period (default: the latest with answers), through the one gate."""
+    """The report for a published week (default: the latest), from the published tables only:
+    every closed week is published first, so nothing here reads a raw answer."""
+    publish_due_weeks(deps)
     settings = deps.settings
     bank = deps.prompts.bank
     minimum = settings.min_group_size
     with session_scope(deps.engine) as session:
-        chosen = _pick_period(session, deps, period)
+        chosen = _pick_period(session, period)
         now_week = week_number(chosen)
-        answered = repo.periods_with_answers(session=session, up_to=chosen)
-        periods = sorted(
-            {p for p in answered if now_week - week_number(p) < HISTORY_WEEKS} | {chosen}
-        )
-        dimension_of = repo.question_dimensions(session=session)
-        counts = _counts(session, periods, dimension_of)
-        participation, previous_rate = _participation(session, chosen, minimum)
-        recent = [p for p in periods if now_week - week_number(p) < DRIVER_WEEKS]
-        outcome = bank.outcome_dimension
-        org_people = repo.period_respondents(session=session, period=chosen)
-        pairs, share = _driver_pairs(session, recent, outcome, org_people)
-        comments = repo.period_comments(session=session, period=chosen)
-        rounds = repo.rounds_in_period(session=session, period=chosen)
+        periods = [
+            p
+            for p in store.published_periods(session=session, up_to=chosen)
+            if now_week - week_number(p) < HISTORY_WEEKS
+        ]
+        records = store.load_weeks(session=session, periods=periods)
+        comments = store.week_comments(session=session, period=chosen)
         since = deps.clock.now() - timedelta(weeks=FOLLOW_UP_WEEKS)
         actions = repo.actions_since(session=session, since=since)
-    history = [gate(counts[p], minimum) for p in periods]
+    shown = weeks_as_shown(records, minimum)
+    history = [shown[p] for p in periods]
+    current = records[chosen]
+    previous = [p for p in periods if p < chosen and records[p].week.invited]
+    previous_rate = _participation(records[previous[-1]], minimum).rate if previous else None
     dimensions = [d.id for d in bank.dimensions]
     findings = build_findings(
         history,
         dimensions=dimensions,
-        driver_pairs=pairs,
-        person_part=share,
+        drivers=_frozen_drivers(current),
+        person_part=current.week.person_share,
         actions=[(a.dimension, a.period) for a in actions if a.period <= chosen],
     )
-    open_rounds = [r for r in rounds if r.closes_at > deps.clock.now()]
+    # The comment rule is re-checked under today's settings, which may be stricter.
+    people = current.week.respondents or 0
+    visible = comments if may_show(people, settings.comment_minimum) else []
     report = Report(
         period=chosen,
-        provisional=bool(open_rounds),
-        closes_at=max((r.closes_at for r in open_rounds), default=None),
-        min_group_size=minimum,
-        participation=participation,
+        # The minimum this week is shown under: today's, or the one it was published with if
+        # that was higher (a lower minimum never shows more of a published week).
+        min_group_size=max(minimum, current.week.min_group_size),
+        participation=_participation(current, minimum),
         previous_rate=previous_rate,
         findings=findings,
-        hidden_teams=_hidden_teams(counts[chosen], history[-1]),
-        comments=_comments(comments, org_people, settings.comment_minimum),
+        hidden_teams=current.week.hidden_teams + _newly_hidden(current, shown[chosen]),
+        comments=visible[:MAX_COMMENTS],
+        comments_total=len(visible),
         history=history,
+        open_week=open_progress(deps),
     )
     report.focus = _focus(deps, report)
     report.team_nudges = _team_nudges(deps, findings)
@@ -282,20 +220,9 @@ def build_digest(deps: Deps, *, period: str | None = None) -> Report:
     return report
 
 
-def _hidden_teams(counts: PeriodCounts, shown: PeriodCells) -> int:
-    teams = {name for (_, kind, name) in counts.people if kind is GroupKind.TEAM}
-    return len(teams - set(shown.teams))
-
-
-def _comments(comments: Sequence[str], people: int, minimum: int) -> list[str]:
-    """Up to five comments, only when enough people answered that week to hide any author."""
-    if not may_show(people, minimum):
-        return []
-    # Identical comments are shown once: repeats add nothing and could hint at who wrote them.
-    unique = list(dict.fromkeys(comments))
-    # Order carries no hint of who wrote what: a fresh, unpredictable shuffle every time.
-    random.SystemRandom().shuffle(unique)
-    return unique[:MAX_COMMENTS]
+def _newly_hidden(record: store.WeekRecord, shown: PeriodCells) -> int:
+    """Teams published but hidden now, under a minimum raised since."""
+    return len(set(record.published.cells.teams) - set(shown.teams))
 
 
 def _focus(deps: Deps, report: Report) -> Focus | None:

@@ -1,5 +1,5 @@
-"""`cxpulse export --csv`: aggregated results of every closed week with answers, through the
-one anonymity gate (`bot.analytics.cells.gate`, read via `services.digest.gated_periods`).
+"""`cxpulse export --csv`: the published results of every closed week, exactly as published
+through the disclosure gate (read via `services.digest.gated_periods`).
 
 One row per (period, group, dimension) that the gate lets any output show: the organisation,
 each team that passes (its complement included), and the leader / non-leader split when both
@@ -7,8 +7,10 @@ halves pass. Each week is gated on its own, as in a digest's history, so the exp
 nothing a digest of that week could not. Nothing individual is written: no respondent,
 pseudonym, comment or anyone's participation.
 
-Weeks with a round still open are left out: their results change with every answer, so two
-exports a few minutes apart would show what the one person in between answered.
+Weeks with a round still open are left out: nothing of a week is shown before it is
+published, once. Score counts and the mean are given only for groups of at least twice the
+minimum (favourable shares otherwise): in a smaller group, a member who subtracts their own
+answer from the whole distribution learns too much about the others.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from typing import TextIO
 
 from bot.analytics.anonymity import GroupKind
 from bot.analytics.cells import Cell, PeriodCells
+from bot.db import published
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.services.context import Deps
 from bot.services.digest import gated_periods
+from bot.services.publication import publish_due_weeks
 
 COLUMNS = (
     "period",
@@ -54,6 +58,7 @@ WEEK = re.compile(r"(\d{4})-W(\d{2})")
 # A cell starting with one of these is run as a formula by spreadsheet programs.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLACES = 4
+DISTRIBUTION_FACTOR = 2
 
 
 def parse_week(text: str) -> str:
@@ -87,9 +92,11 @@ class ExportRow:
     group: str
     dimension: str
     cell: Cell
+    minimum: int = 0  # the minimum the week was published with
 
-    def values(self) -> tuple[str | int | float, ...]:
+    def values(self, minimum: int) -> tuple[str | int | float, ...]:
         dist = self.cell.dist
+        whole = self.cell.people >= DISTRIBUTION_FACTOR * minimum
         return (
             self.period,
             KIND_NAMES[self.kind],
@@ -98,8 +105,7 @@ class ExportRow:
             self.cell.people,
             round(dist.favourable_share, PLACES),
             round(dist.unfavourable_share, PLACES),
-            round(dist.mean, PLACES),
-            *dist.counts,
+            *((round(dist.mean, PLACES), *dist.counts) if whole else ("",) * 6),
         )
 
 
@@ -109,24 +115,17 @@ def _safe_text(text: str) -> str:
 
 
 def plan_export(deps: Deps, *, since: str | None = None, until: str | None = None) -> ExportPlan:
-    """Which weeks an export covers: those in the range with answers (or kept aggregates)
-    whose rounds have all closed; the others are listed as still open."""
-    now = deps.clock.now()
+    """Which weeks an export covers: the published weeks in the range; weeks in it with a
+    round still open are listed as still open."""
+    publish_due_weeks(deps)
+
+    def wanted(period: str) -> bool:
+        return (since is None or period >= since) and (until is None or period <= until)
+
     with session_scope(deps.engine) as session:
-        answered = [
-            period
-            for period in repo.periods_with_answers(session=session)
-            if (since is None or period >= since) and (until is None or period <= until)
-        ]
-        still_open = {
-            period
-            for period in answered
-            if any(r.closes_at > now for r in repo.rounds_in_period(session=session, period=period))
-        }
-    return ExportPlan(
-        periods=tuple(p for p in answered if p not in still_open),
-        still_open=tuple(sorted(still_open)),
-    )
+        done = [p for p in published.published_periods(session=session) if wanted(p)]
+        weeks = {p for p in repo.periods_with_rounds(session=session) if wanted(p)}
+    return ExportPlan(periods=tuple(done), still_open=tuple(sorted(weeks - set(done))))
 
 
 def period_rows(cells: PeriodCells, dimensions: Sequence[str] = ()) -> list[ExportRow]:
@@ -140,12 +139,14 @@ def period_rows(cells: PeriodCells, dimensions: Sequence[str] = ()) -> list[Expo
         )
 
     period = cells.period
-    rows = [ExportRow(period, GroupKind.ORG, "", d, c) for d, c in ordered(cells.org)]
-    rows += [ExportRow(period, GroupKind.LEADERS, "", d, c) for d, c in ordered(cells.leaders)]
-    rows += [ExportRow(period, GroupKind.OTHERS, "", d, c) for d, c in ordered(cells.others)]
+    low = cells.minimum
+    rows = [ExportRow(period, GroupKind.ORG, "", d, c, low) for d, c in ordered(cells.org)]
+    rows += [ExportRow(period, GroupKind.LEADERS, "", d, c, low) for d, c in ordered(cells.leaders)]
+    rows += [ExportRow(period, GroupKind.OTHERS, "", d, c, low) for d, c in ordered(cells.others)]
     for team in sorted(cells.teams):
         rows += [
-            ExportRow(period, GroupKind.TEAM, team, d, c) for d, c in ordered(cells.teams[team])
+            ExportRow(period, GroupKind.TEAM, team, d, c, low)
+            for d, c in ordered(cells.teams[team])
         ]
     return rows
 
@@ -161,18 +162,16 @@ def write_csv(
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     order = [d.id for d in deps.prompts.bank.dimensions]
+    minimum = deps.settings.min_group_size
     written = 0
     with session_scope(deps.engine) as session:
-        dimension_of = repo.question_dimensions(session=session)
         for period in periods:
-            (cells,) = gated_periods(
-                session,
-                [period],
-                minimum=deps.settings.min_group_size,
-                dimension_of=dimension_of,
-            )
-            rows = period_rows(cells, order)
-            writer.writerows(row.values() for row in rows)
+            rows = [
+                row
+                for cells in gated_periods(session, [period], minimum=minimum)
+                for row in period_rows(cells, order)
+            ]
+            writer.writerows(row.values(max(minimum, row.minimum)) for row in rows)
             written += len(rows)
             if progress is not None:
                 progress(period)

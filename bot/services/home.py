@@ -36,7 +36,6 @@ class LeaderSummary:
     period: str
     respondents: int
     response_rate: float | None
-    rate_is_floor: bool
     gaps: tuple[SayDoGap, ...]
     focus: str | None
     focus_nudge: str | None
@@ -52,6 +51,7 @@ class HomeState:
     own_answers: tuple[OwnAnswer, ...]
     min_group_size: int
     show_leader_section: bool
+    comment_minimum: int
     leader: LeaderSummary | None  # None for a leader when no digest was posted yet
     admin_settings: Settings | None
 
@@ -71,7 +71,6 @@ def _streak(invited: list[tuple[int, datetime]], answered: set[int], now: dateti
 
 def _leader_summary(findings: dict[str, Any]) -> LeaderSummary:
     rate = findings.get("response_rate")
-    floor = findings.get("response_rate_at_least")
     gaps = tuple(
         SayDoGap(g["dimension"], g["leaders_mean"], g["others_mean"], g["gap"])
         for g in findings.get("say_do_gaps", [])
@@ -80,8 +79,7 @@ def _leader_summary(findings: dict[str, Any]) -> LeaderSummary:
     return LeaderSummary(
         period=str(findings["period"]),
         respondents=int(findings.get("respondents") or 0),
-        response_rate=rate if rate is not None else floor,
-        rate_is_floor=rate is None and floor is not None,
+        response_rate=rate,
         gaps=gaps,
         focus=findings.get("focus"),
         focus_nudge=findings.get("focus_nudge"),
@@ -125,6 +123,7 @@ def home_state(deps: Deps, gateway: SlackGateway, *, slack_user_id: str) -> Home
         own_answers=tuple(own),
         min_group_size=settings.min_group_size,
         show_leader_section=show_leader,
+        comment_minimum=settings.comment_minimum,
         leader=_leader_summary(snapshot[2]) if show_leader and snapshot else None,
         admin_settings=settings if is_admin else None,
     )

@@ -13,9 +13,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from bot.analytics.periods import period_key
+from bot.db import published
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.services.context import Deps
+from bot.services.publication import publish_due_weeks
 
 REQUIRED_COLUMNS = ("date", "respondent", "team", "is_leader", "question_id", "score")
 OPTIONAL_COLUMNS = ("comment",)
@@ -198,6 +200,23 @@ def import_answers(
     added = 0
     with session_scope(deps.engine) as session:
         for period in sorted(by_period):
+            if published.is_published(session=session, period=period):
+                # A published week is frozen: the same file again is a no-op, new answers are
+                # refused (they would change figures people have already seen).
+                present = repo.imported_answer_keys(session=session, period=period)
+                new = [row for row, p in by_period[period] if (p, row.question_id) not in present]
+                if new:
+                    raise ImportRejected(
+                        [
+                            f"line {row.line}: {period} is already published and its results are "
+                            "frozen; answers can no longer be added to it"
+                            for row in new
+                        ],
+                        len(new),
+                    )
+                if progress is not None:
+                    progress(len(by_period[period]))
+                continue
             pulse_round = repo.imported_round(
                 session=session,
                 period=period,
@@ -221,8 +240,15 @@ def import_answers(
                 for row, pseudonym in by_period[period]
             ]
             added += repo.insert_answers_if_absent(session=session, answers=answers, now=now)
+            # Team and leader flag wait beside the answers (never in them) until publication.
+            published.add_pending_roster(
+                session=session,
+                round_id=pulse_round.id,
+                roster={(p, row.team, row.is_leader) for row, p in by_period[period]},
+            )
             if progress is not None:
                 progress(len(answers))
+    publish_due_weeks(deps)  # closed imported weeks are published at once, frozen from then
     return ImportReport(
         rows=len(rows),
         added=added,

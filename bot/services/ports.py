@@ -65,6 +65,11 @@ class SlackGateway(Protocol):
 
     def update_message(self, channel: str, ts: str, message: OutgoingMessage) -> None: ...
 
+    def post_ephemeral(self, channel: str, user_id: str, message: OutgoingMessage) -> None:
+        """Show a message to one person in a channel (their DM with the bot included). Slack
+        does not store it: it is not in the channel's history or in any export."""
+        ...
+
     def upload_file(
         self, channel: str, *, content: bytes, filename: str, title: str, alt_text: str
     ) -> None:

@@ -1,98 +1,123 @@
-"""A person's right to be forgotten, and the retention purge that keeps only gated aggregates."""
+"""A person's right to be forgotten, and the retention purge of raw answers.
+
+Neither changes a published figure: published weeks are aggregates (not personal data) and
+are never recomputed, so an output before and after either says the same.
+"""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.analytics.anonymity import Person, shown_groups
+from bot.db import published
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
-from bot.db.models import AnswerAggregate, PulseRound
+from bot.db.models import PostedDigest
+from bot.render.digest import digest_message
 from bot.services.context import Deps
+from bot.services.digest import build_digest
+from bot.services.ports import DeliveryFailed, OutgoingMessage, SlackGateway
+from bot.services.publication import comment_tag, publish_due_weeks
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class ForgetReport:
     answers: int
+    comments: int = 0
+    messages_edited: int = 0
 
 
-def forget_member(deps: Deps, *, slack_user_id: str) -> ForgetReport:
-    """Delete everything cx-pulse holds about one person, in one transaction."""
+def forget_member(
+    deps: Deps, gateway: SlackGateway | None = None, *, slack_user_id: str
+) -> ForgetReport:
+    """Delete everything cx-pulse holds about one person, in one transaction, then clear what
+    Slack still shows of it: their pulse DMs, and their comments in digests already posted."""
     pseudonym = deps.respondent(slack_user_id)
     with session_scope(deps.engine) as session:
         member = repo.get_member(session=session, slack_user_id=slack_user_id)
+        dms = repo.delivered_messages(session=session, member=member)
+        periods = repo.periods_answered(session=session, respondent=pseudonym)
+        tags = [comment_tag(deps, pseudonym, period) for period in periods]
+        comments, edited_weeks = published.delete_comments_by_tags(session=session, tags=tags)
         deleted = repo.forget(
-            session=session, member=member, pseudonym=pseudonym, now=deps.clock.now()
+            session=session,
+            member=member,
+            pseudonym=pseudonym,
+            slack_user_id=slack_user_id,
+            now=deps.clock.now(),
         )
-    deps.reports.invalidate()  # no /cx reply from here on counts the deleted answers
-    return ForgetReport(answers=deleted)
+        digests = published.posted_digests(session=session, periods=edited_weeks)
+    deps.reports.invalidate()
+    edits = 0
+    if gateway is not None:
+        edits += _clear_pulse_dms(deps, gateway, dms)
+        edits += _edit_posted_digests(deps, gateway, digests)
+    return ForgetReport(answers=deleted, comments=comments, messages_edited=edits)
+
+
+def _clear_pulse_dms(deps: Deps, gateway: SlackGateway, dms: list[tuple[str, str]]) -> int:
+    text = deps.prompts.copy.t("pulse.forgotten")
+    edited = 0
+    for channel, ts in dms:
+        try:
+            gateway.update_message(channel, ts, OutgoingMessage(text=text, blocks=[]))
+            edited += 1
+        except DeliveryFailed as exc:
+            log.warning("a forgotten person's pulse DM could not be cleared: %s", exc.error)
+    return edited
+
+
+def _edit_posted_digests(deps: Deps, gateway: SlackGateway, digests: list[PostedDigest]) -> int:
+    """Re-render each digest from the published week (now without the comment) in place."""
+    edited = 0
+    for posted in digests:
+        report = build_digest(deps, period=posted.period)
+        message = digest_message(report, deps.prompts, zone_name=deps.settings.timezone)
+        try:
+            gateway.update_message(posted.channel, posted.ts, message)
+            edited += 1
+        except DeliveryFailed as exc:
+            log.warning("a posted digest could not be edited: %s", exc.error)
+    return edited
 
 
 @dataclass(frozen=True, slots=True)
 class PurgeReport:
     rounds: int
     answers: int
-    aggregates: int
-
-
-def aggregates_for_round(
-    pulse_round: PulseRound, answers: list[repo.RawAnswer], minimum: int
-) -> list[AnswerAggregate]:
-    """Score counts per question for every group the anonymity gate lets through."""
-    by_question: dict[str, list[repo.RawAnswer]] = defaultdict(list)
-    for answer in answers:
-        by_question[answer.question_id].append(answer)
-    aggregates: list[AnswerAggregate] = []
-    for question_id, rows in sorted(by_question.items()):
-        score_of = {row.respondent: row.score for row in rows}
-        people = [Person(row.respondent, row.team, row.is_leader) for row in rows]
-        for (kind, name), members in sorted(shown_groups(people, minimum).items()):
-            counts = Counter(score_of[member] for member in members)
-            aggregates.append(
-                AnswerAggregate(
-                    round_id=pulse_round.id or 0,
-                    question_id=question_id,
-                    group_kind=kind,
-                    group_name=name,
-                    respondents=len(members),
-                    score_1=counts[1],
-                    score_2=counts[2],
-                    score_3=counts[3],
-                    score_4=counts[4],
-                    score_5=counts[5],
-                )
-            )
-    return aggregates
+    comments: int = 0
 
 
 def purge_old_answers(deps: Deps) -> PurgeReport:
-    """Fold raw answers of rounds closed more than CX_RETENTION_DAYS ago into gated aggregates
-    and delete them (comments included). A round at a time, each in its own transaction."""
+    """Delete the raw answers (and published comments) of rounds closed more than
+    CX_RETENTION_DAYS ago. Their weeks are published first, so every figure stays as it was.
+    A round at a time, each in its own transaction."""
     days = deps.settings.retention_days
     if days == 0:
-        return PurgeReport(0, 0, 0)
+        return PurgeReport(0, 0)
+    publish_due_weeks(deps)
     now = deps.clock.now()
     with session_scope(deps.engine) as session:
         due = [
-            r.id
+            (r.id, r.period)
             for r in repo.rounds_to_purge(session=session, closed_before=now - timedelta(days=days))
         ]
-    rounds = answers = aggregates = 0
-    for round_id in due:
+    rounds = answers = comments = 0
+    for round_id, period in due:
         with session_scope(deps.engine) as session:
             pulse_round = repo.get_round(session=session, round_id=round_id or 0)
             if pulse_round is None or pulse_round.answers_purged_at is not None:
                 continue  # another process purged it meanwhile
-            kept = aggregates_for_round(
-                pulse_round,
-                repo.raw_answers(session=session, round_id=round_id or 0),
-                deps.settings.min_group_size,
-            )
-            answers += repo.replace_answers_with_aggregates(
-                session=session, pulse_round=pulse_round, aggregates=kept, now=now
-            )
+            if not published.is_published(session=session, period=period):
+                continue  # its week still has an open round: purged once that one closes
+            answers += repo.delete_round_answers(session=session, pulse_round=pulse_round, now=now)
+            if all(
+                r.answers_purged_at is not None or r.id == round_id
+                for r in repo.rounds_in_period(session=session, period=period)
+            ):
+                comments += published.delete_comments_of_periods(session=session, periods=[period])
             rounds += 1
-            aggregates += len(kept)
-    return PurgeReport(rounds=rounds, answers=answers, aggregates=aggregates)
+    return PurgeReport(rounds=rounds, answers=answers, comments=comments)

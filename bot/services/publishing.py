@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.db import published
 from bot.db import repositories as repo
 from bot.db import workspace_settings as snapshots
 from bot.db.engine import session_scope
@@ -16,6 +17,7 @@ from bot.services.context import Deps
 from bot.services.digest import Report, build_digest
 from bot.services.language import prompts_for_locale
 from bot.services.ports import DeliveryFailed, PostedMessage, SlackGateway
+from bot.services.publication import publish_due_weeks
 
 log = logging.getLogger(__name__)
 
@@ -48,14 +50,15 @@ def post_digest(
             findings=report_json(report),
             now=deps.clock.now(),
         )
-    if not report.provisional:
-        with session_scope(deps.engine) as session:
-            # A manual post of a closed week counts, so the scheduled one won't repeat it.
-            for pulse_round in repo.rounds_in_period(session=session, period=report.period):
-                if pulse_round.id is not None:
-                    repo.claim_digest(
-                        session=session, round_id=pulse_round.id, now=deps.clock.now()
-                    )
+        # Where it went, so forget-me can edit a comment out of it later.
+        published.record_posted_digest(
+            session=session, period=report.period, channel=posted.channel, ts=posted.ts
+        )
+        # A manual post counts, so the scheduled one won't repeat it (reports are only ever
+        # of published, closed weeks).
+        for pulse_round in repo.rounds_in_period(session=session, period=report.period):
+            if pulse_round.id is not None:
+                repo.claim_digest(session=session, round_id=pulse_round.id, now=deps.clock.now())
     log.info("digest for %s posted", report.period)
     return report, posted
 
@@ -66,10 +69,15 @@ def post_due_digest(deps: Deps, gateway: SlackGateway) -> Report | None:
     if not deps.settings.leadership_channel:
         raise NoLeadershipChannel()
     now = deps.clock.now()
+    publish_due_weeks(deps)
     with session_scope(deps.engine) as session:
         due = repo.latest_closed_round_without_digest(session=session, now=now)
         if due is None or due.id is None:
             log.info("no closed round is waiting for a digest")
+            return None
+        if not published.is_published(session=session, period=due.period):
+            # Another round of the same week is still open: the week is reported once, whole.
+            log.info("the digest for %s waits for the week's last round to close", due.period)
             return None
         claimed = repo.claim_digest(session=session, round_id=due.id, now=now)
     if not claimed:

@@ -19,9 +19,11 @@ from bot.analytics.periods import (
     person_zone,
 )
 from bot.analytics.rotation import plan_round
+from bot.db import published
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.db.models import Delivery, DeliveryStatus, Member, PulseRound, RoundKind
+from bot.errors import WeekAlreadyPublished
 from bot.render.pulse import PulseView, pulse_message
 from bot.services.actions import actions_for_round
 from bot.services.context import Deps
@@ -64,6 +66,9 @@ def _open_round(
         existing = repo.round_by_schedule_key(session=session, schedule_key=schedule_key)
         if existing is not None:
             return existing, False
+    if published.is_published(session=session, period=period):
+        # A published week is frozen: a new round in it could never be shown.
+        raise WeekAlreadyPublished(period=period)
     members = repo.participants(session=session)
 
     def due_at(member: Member) -> datetime:
@@ -187,10 +192,15 @@ def run_pulse_schedule(deps: Deps, gateway: SlackGateway) -> ScheduleRun:
         if not refreshed:
             _refresh_directory(deps, gateway, now=now)
             refreshed = True
-        with session_scope(deps.engine) as session:
-            pulse_round, created = _open_round(
-                deps, session, kind=RoundKind.SCHEDULED, now=now, period=period
-            )
+        try:
+            with session_scope(deps.engine) as session:
+                pulse_round, created = _open_round(
+                    deps, session, kind=RoundKind.SCHEDULED, now=now, period=period
+                )
+        except WeekAlreadyPublished:
+            # An ad hoc round was this week's round, and it has closed and been published.
+            log.info("no scheduled round for %s: the week is already published", period)
+            continue
         if created:
             opened.append(period)
             log.info("pulse round %s (%s) opened", pulse_round.id, period)

@@ -18,6 +18,7 @@ from bot.services.language import prompts_for_member
 from bot.services.privacy import forget_member
 from bot.slack.dm_refresh import DmRefresher, PulseDmRefresh
 from bot.slack.errors import politely
+from bot.slack.home import publish_home
 from bot.slack.parsing import parse_action_ts, parse_answer_value, parse_round_id, user_id_of
 
 log = logging.getLogger(__name__)
@@ -71,21 +72,24 @@ def handle_comment_button(
     state = pulse_state(
         deps, slack_user_id=user_id_of(body), round_id=parse_round_id(action.get("value"))
     )
-    client.views_open(
-        trigger_id=body.get("trigger_id"), view=comment_modal(state.view, state.prompts(deps))
+    modal = comment_modal(
+        state.view, state.prompts(deps), comment_minimum=deps.settings.comment_minimum
     )
+    client.views_open(trigger_id=body.get("trigger_id"), view=modal)
 
 
 def handle_forget_me_confirm(
-    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
 ) -> None:
     ack()
     deps: Deps = context["deps"]
     user_id = user_id_of(body)
     prompts = prompts_for_member(deps, slack_user_id=user_id)  # before the member row goes
-    report = forget_member(deps, slack_user_id=user_id)
+    report = forget_member(deps, context["gateway"], slack_user_id=user_id)
     text = prompts.copy.t("commands.forget_me_done", answers=report.answers)
     respond(text=text, replace_original=True, response_type="ephemeral")
+    # Their App Home showed their own answers: it is published again, now without them.
+    publish_home(context, client, user_id)
 
 
 def handle_forget_me_cancel(

@@ -9,6 +9,12 @@ could land last and hide a tick. Here a click only marks its message stale. A re
 person's answers when it starts, so clicks that arrive before then are covered by it, and a
 click during a refresh makes one more refresh follow. The last refresh of a message therefore
 starts after its last click is stored and shows every answer.
+
+The DM only says which statements are answered, never with what (Slack stores every version of
+it, and a compliance export of direct messages would read every answer): each refresh also
+shows the person their choices in an ephemeral confirmation, which Slack does not store. Being
+part of the refresh, it is coalesced the same way: a burst of clicks gets one confirmation of the
+latest state, not one per click.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from bot.render.pulse import pulse_message
+from bot.render.pulse import confirmation_message, pulse_message
 from bot.services.answers import pulse_state
 from bot.services.context import Deps
 from bot.services.ports import SlackGateway
@@ -34,7 +40,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Refresh = Callable[[], None]
-CLOSE_TIMEOUT_S = 10.0  # a refresh is one Slack call; ten seconds covers a 429's wait
+CLOSE_TIMEOUT_S = 10.0  # a refresh is two Slack calls; ten seconds covers a 429's wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +93,19 @@ class DmRefresher(Protocol):
 
 
 def refresh_pulse_dm(deps: Deps, gateway: SlackGateway, refresh: PulseDmRefresh) -> None:
-    """Re-render a pulse DM from the answers stored now."""
+    """Re-render a pulse DM from the answers stored now (which are answered, not how), and show
+    the person alone what they chose, in an ephemeral confirmation in the same DM."""
     state = pulse_state(
         deps, slack_user_id=refresh.user_id, round_id=refresh.round_id, require_open=False
     )
-    message = pulse_message(state.view, state.prompts(deps))
-    gateway.update_message(refresh.channel, refresh.ts, message)
+    prompts = state.prompts(deps)
+    try:
+        gateway.update_message(refresh.channel, refresh.ts, pulse_message(state.view, prompts))
+    finally:
+        # Even when the edit failed: the confirmation is the person's only sign of the click.
+        confirmation = confirmation_message(state.view, prompts)
+        if confirmation is not None:
+            gateway.post_ephemeral(refresh.channel, refresh.user_id, confirmation)
 
 
 class StaleMessages:

@@ -14,7 +14,8 @@ from slack_bolt.context.respond import Respond
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import CxError
-from bot.prompts import Prompts
+from bot.prompts import Copy, Prompts
+from bot.render.escape import echo_text
 from bot.render.timefmt import local_time
 from bot.services.context import Deps
 from bot.services.language import prompts_for_member
@@ -22,15 +23,29 @@ from bot.services.language import prompts_for_member
 log = logging.getLogger(__name__)
 
 
+# Details that are copy from prompts/ or ids from the question bank, filled in by the code
+# (`/cx trend`'s usage line, the list of known dimensions, who may run a command): they carry
+# mrkdwn on purpose and are put in as they are. Every other detail may hold what someone typed.
+WRITTEN_BY_US = frozenset({"usage", "known", "who"})
+
+
+def _detail(deps: Deps, copy: Copy, key: str, value: object) -> object:
+    if isinstance(value, datetime):
+        return local_time(value, deps.settings.timezone, copy)
+    if isinstance(value, bool | int | float) or key in WRITTEN_BY_US:
+        return value
+    # Raisers keep 40 characters of what was typed; echo_text's shorter cut shows an ellipsis.
+    return echo_text(str(value))
+
+
 def error_text(deps: Deps, error: CxError, prompts: Prompts | None = None) -> str:
-    """The polite words for a domain error, in `prompts`' language (the organisation's if None)."""
+    """The polite words for a domain error, in `prompts`' language (the organisation's if None).
+
+    This is the one place error copy is filled in: the template is trusted copy, and every
+    detail but those WRITTEN_BY_US is clipped and escaped, so `/cx <!channel>` echoes the text
+    `<!channel>` and never notifies anyone."""
     copy = (prompts or deps.prompts).copy
-    values = {
-        key: local_time(value, deps.settings.timezone, copy)
-        if isinstance(value, datetime)
-        else value
-        for key, value in error.details.items()
-    }
+    values = {key: _detail(deps, copy, key, value) for key, value in error.details.items()}
     return copy.t(error.copy_key, **values)
 
 

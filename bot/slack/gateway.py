@@ -228,6 +228,18 @@ class WebClientGateway:
     def update_message(self, channel: str, ts: str, message: OutgoingMessage) -> None:
         self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=_blocks(message))
 
+    def post_ephemeral(self, channel: str, user_id: str, message: OutgoingMessage) -> None:
+        # The client waits out 429s (Retry-After) and retries 5xx and dropped connections: a
+        # confirmation shown twice is harmless, one never shown leaves the person guessing.
+        try:
+            self.client.chat_postEphemeral(
+                channel=channel, user=user_id, text=message.text, blocks=_blocks(message)
+            )
+        except SlackApiError as exc:
+            if exc.response.status_code == 200:
+                raise DeliveryFailed(str(exc.response.get("error"))) from exc
+            raise
+
 
 class WorkspaceGateways:
     """One gateway per installed workspace and token, so each keeps its own DM pacing."""

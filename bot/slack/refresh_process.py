@@ -1,9 +1,10 @@
 """Pulse DM refreshes in a child process of `cxpulse serve`, so they never hold the web
 process's interpreter lock while it stores and acks clicks.
 
-A refresh reads the person's answers, renders the DM and calls `chat.update`: about as much
-CPU as storing and acking the click. On a thread of the web process that work took the
-interpreter from the listener threads, and under a burst clicks were acked late (benchmark 2).
+A refresh reads the person's answers, renders the DM, calls `chat.update` and shows the person
+their choices with `chat.postEphemeral`: at least as much CPU as storing and acking the click.
+On a thread of the web process that work took the interpreter from the listener threads, and
+under a burst clicks were acked late (benchmark 2).
 Now the web process only queues each click's `PulseDmRefresh` (a C queue: no waiting, no
 lock held), and one sender thread writes them to the child's stdin in batches, one JSON line
 each. The child, `python -m bot.slack.refresh_process`, reads its settings from the same
@@ -12,8 +13,9 @@ environment, coalesces and refreshes them exactly as a `ThreadRefresher` does in
 
 What can be lost: refreshes queued but not yet re-rendered when the web process is killed.
 Answers are stored and acked before their refresh is queued, so no answer is ever lost; only
-that DM's ticks lag until the person's next click. A child that dies is started again and
-sent again every refresh sent to the dead one in the last 30 seconds (they are idempotent).
+that DM's "Answered" lines and the person's confirmation lag until their next click. A child
+that dies is started again and sent again every refresh sent to the dead one in the last 30
+seconds (they are idempotent, but for the ephemeral confirmation, which may then show twice).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Modal submissions: the anonymous comment and the admins' settings."""
+"""Modal submissions: the confidential comment and the admins' settings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from bot.errors import CxError
 from bot.render.ids import BlockId, CallbackId
-from bot.render.pulse import pulse_message
+from bot.render.pulse import confirmation_message
 from bot.render.settings_modal import FIELD_BLOCKS
 from bot.services.admin_settings import change_settings
 from bot.services.answers import CommentProblem, record_comment
@@ -52,9 +52,11 @@ def handle_comment_submission(
         ack(response_action="errors", errors={BlockId.COMMENT_TEXT: text})
         return
     ack()
-    if state.channel and state.ts:
-        message = pulse_message(state.view, state.prompts(deps))
-        gateway.update_message(state.channel, state.ts, message)
+    # The DM never shows that a comment was left (it only says which statements are answered,
+    # and a comment needs an answer), so it stays as it is; only the person is told, privately.
+    confirmation = confirmation_message(state.view, state.prompts(deps))
+    if state.channel and confirmation is not None:
+        gateway.post_ephemeral(state.channel, user_id_of(body), confirmation)
 
 
 def handle_settings_submission(

@@ -10,7 +10,7 @@ import random
 import pytest
 
 from bot.analytics.anonymity import GroupKind
-from bot.analytics.cells import GroupKey, Observation, PeriodCells, counts_from_rows, gate
+from bot.analytics.cells import GroupKey, Observation, PeriodCells, publish_period
 from bot.analytics.findings import (
     Findings,
     Timeline,
@@ -113,8 +113,8 @@ def _shifted_history(shift: float) -> list[PeriodCells]:
         for person, mood in enumerate(moods):
             score = max(1, min(5, round(3.2 + mood + lift + rng.gauss(0, 0.6))))
             rows.append(Observation(period, f"p{person}", "t", False, "empowerment", score))
-    counts = counts_from_rows(rows)
-    return [gate(counts[p], 5) for p in sorted(counts)]
+    periods = sorted({row.period for row in rows})
+    return [publish_period(p, [r for r in rows if r.period == p], 5).cells for p in periods]
 
 
 def test_an_action_is_followed_up_with_whether_its_dimension_moved() -> None:

@@ -65,15 +65,15 @@ def test_existing_answers_move_to_pseudonyms_and_lose_their_link_to_people(
     with engine.connect() as connection:
         columns = {c["name"] for c in inspect(connection).get_columns("answer")}
         row = connection.execute(
-            text("SELECT round_id, respondent, team, is_leader, score, comment FROM answer")
+            text("SELECT round_id, respondent, score, comment FROM answer")
         ).one()
     engine.dispose()
-    assert not columns & {"delivery_id", "member_id", "slack_user_id"}
+    # Nothing joins the answer to a person any more: no delivery, member, team, leader flag,
+    # row id or time.
+    assert columns == {"round_id", "respondent", "question_id", "score", "comment", "click_order"}
     assert tuple(row) == (
         1,
         pseudonym(b"a-key-of-sixteen-chars", "U0ALICE"),
-        "Support",
-        True,
         4,
         "more time please",
     )
@@ -127,3 +127,60 @@ def test_existing_deliveries_become_due_when_their_round_opened(database_url: st
     }
     assert "ix_delivery_due_at" in indexes
     assert nullable["due_at"] is False
+
+
+def test_0009_publishes_fully_purged_weeks_and_strips_answers_of_what_names_people(
+    database_url: str,
+) -> None:
+    """Before 0009: a purged week kept per-round aggregates; answers kept team, leader flag,
+    row ids and times; an imported round's team and leader flag lived in its answers."""
+    engine = make_engine(database_url)
+    _upgrade_to(engine, "0008")
+    now = "2026-11-17 10:00:00"
+    statements = [
+        "INSERT INTO question (id, dimension, text, source, is_outcome, active)"
+        " VALUES ('q.one', 'empowerment', 'I can fix it', 'seed.md', false, true)",
+        "INSERT INTO pulse_round (id, kind, schedule_key, period, sequence, opened_at, closes_at,"
+        " answers_purged_at) VALUES"
+        " (1, 'scheduled', '2026-W40', '2026-W40', 1, :now, :now, :now),"
+        " (2, 'adhoc', NULL, '2026-W40', 2, :now, :now, :now),"
+        " (3, 'imported', 'import:2026-W41', '2026-W41', 3, :now, :now, NULL)",
+        "INSERT INTO answer_aggregate (round_id, question_id, group_kind, group_name,"
+        " respondents, score_1, score_2, score_3, score_4, score_5) VALUES"
+        " (1, 'q.one', 'org', '', 6, 0, 1, 1, 2, 2),"
+        " (2, 'q.one', 'org', '', 5, 1, 0, 1, 2, 1),"
+        " (1, 'q.one', 'team', 'a', 5, 0, 1, 1, 2, 1)",
+        "INSERT INTO answer (id, round_id, respondent, team, is_leader, question_id, score,"
+        " comment, created_at, updated_at, clicked_at) VALUES"
+        " (7, 3, 'p1', 'Support', true, 'q.one', 4, NULL, :now, :now, :now),"
+        " (8, 3, 'p2', NULL, false, 'q.one', 2, 'hi', :now, :now, :now)",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), {"now": now})
+    upgrade_to_head(engine)
+    with engine.connect() as connection:
+        weeks = connection.execute(text("SELECT period FROM published_week")).scalars().all()
+        cells = connection.execute(
+            text(
+                "SELECT period, group_kind, group_name, people, score_1, score_2, score_3,"
+                " score_4, score_5 FROM published_cell"
+            )
+        ).all()
+        answers = connection.execute(
+            text("SELECT round_id, respondent, score, comment FROM answer ORDER BY respondent")
+        ).all()
+        roster = connection.execute(
+            text("SELECT round_id, respondent, team, is_leader FROM pending_roster")
+        ).all()
+        tables = set(inspect(connection).get_table_names())
+    engine.dispose()
+    assert weeks == ["2026-W40"]
+    # The org cell sums both rounds; team a was kept in one round only, so it is left out.
+    assert [tuple(c) for c in cells] == [("2026-W40", "org", "", 6, 1, 1, 2, 4, 3)]
+    assert [tuple(a) for a in answers] == [(3, "p1", 4, None), (3, "p2", 2, "hi")]
+    assert sorted((r, p, t, bool(lead)) for r, p, t, lead in roster) == [
+        (3, "p1", "Support", True),
+        (3, "p2", None, False),
+    ]
+    assert "answer_aggregate" not in tables

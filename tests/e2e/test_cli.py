@@ -8,13 +8,19 @@ import subprocess
 import sys
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from bot.render.ids import ActionId, BlockId
-from bot.sandbox import actors
 from bot.sandbox.emulator import SlackEmulator
-from bot.sandbox.people import click_score, latest_dm, question_ids, wait_for
+from bot.sandbox.people import (
+    answered_in,
+    click_score,
+    confirmed,
+    latest_dm,
+    question_ids,
+    wait_for,
+)
 from tests.e2e.conftest import (
     ADMIN,
     SECRET,
@@ -73,7 +79,7 @@ def test_serve_answers_slack_over_http(served: str, emulator: SlackEmulator, org
     assert emulator.send_slash_command(ADMIN, "help", signing_secret="forged").status == 401
 
 
-def test_a_click_on_serve_is_stored_and_ticked_in_the_dm_by_its_refresh_process(
+def test_a_click_on_serve_is_stored_ticked_in_the_dm_and_confirmed_by_its_refresh_process(
     served: str, env: dict[str, str], emulator: SlackEmulator, org: Org
 ) -> None:
     emulator.set_app_url(f"{served}/slack/events")
@@ -82,28 +88,33 @@ def test_a_click_on_serve_is_stored_and_ticked_in_the_dm_by_its_refresh_process(
     question = question_ids(latest_dm(emulator, person))[0]
     assert click_score(emulator, person, question, 4).status == 200
 
-    def ticked() -> bool:
-        button = actors.find_element(
-            latest_dm(emulator, person),
-            f"{BlockId.QUESTION_PREFIX}{question}",
-            f"{ActionId.ANSWER_PREFIX}4",
-        )
-        return button is not None and button.get("style") == "primary"
-
-    wait_for(ticked, timeout=30)
+    wait_for(lambda: answered_in(latest_dm(emulator, person)) == [question], timeout=30)
+    wait_for(lambda: "*Agree*" in confirmed(emulator, person).get(question, ""), timeout=30)
 
 
 def test_pulse_send_then_digest_print_and_post(
-    env: dict[str, str], emulator: SlackEmulator, org: Org
+    env: dict[str, str], emulator: SlackEmulator, org: Org, tmp_path: Path
 ) -> None:
     assert cxpulse(env, "migrate").returncode == 0
     sent = cxpulse(env, "pulse", "send")
     assert sent.returncode == 0, sent.stderr
     assert "18 sent" in sent.stdout
     assert len(emulator.calls("chat.postMessage")) == len(org.participants)
+    # The round is open: nothing of it may be printed or posted yet, and the refusal says why.
+    printed = cxpulse(env, "digest", "--print")
+    assert printed.returncode == 1
+    assert "No week has been published yet" in printed.stdout
+    assert "Traceback" not in printed.stderr
+    # A closed week (imported history) is published at once, and that is what is reported.
+    history = tmp_path / "history.csv"
+    rows = ["date,respondent,team,is_leader,question_id,score"]
+    rows += [f"2026-10-06,p{i},ops,false,customer_outcome.proud_to_show,4" for i in range(6)]
+    history.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    imported = cxpulse(env, "import", str(history))
+    assert imported.returncode == 0, imported.stderr + imported.stdout
     printed = cxpulse(env, "digest", "--print")
     assert printed.returncode == 0, printed.stderr
-    assert "(PROVISIONAL)" in printed.stdout
+    assert "2026-W41" in printed.stdout
     posted = cxpulse(env, "digest", "--post")
     assert posted.returncode == 0, posted.stderr
     assert last_digest(emulator)["blocks"]

@@ -9,7 +9,7 @@ from bot.clock import ManualClock
 from bot.db.models import RoundKind
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
-from bot.sandbox.people import click_score, latest_dm, question_ids, wait_for
+from bot.sandbox.people import answered_in, click_score, latest_dm, question_ids, wait_for
 from bot.services.context import Deps
 from bot.services.reminders import send_reminders
 from bot.services.rounds import send_round
@@ -76,7 +76,7 @@ def test_leaders_record_an_action_and_the_next_pulse_opens_with_it(
 
     # Answering updates the DM in place; the opening stays.
     click_score(emulator, user, question_ids(dm)[0], 5)
-    wait_for(lambda: "Recorded" in json.dumps(latest_dm(emulator, user)["blocks"]))
+    wait_for(lambda: answered_in(latest_dm(emulator, user)) == question_ids(dm)[:1])
     assert "You told us" in json.dumps(latest_dm(emulator, user)["blocks"][:2])
 
     # The round after that has nothing new to say.

@@ -10,7 +10,9 @@ from bot.db.models import RoundKind
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
 from bot.sandbox.people import (
+    answered_in,
     click_score,
+    confirmed,
     latest_dm,
     open_comment_modal,
     question_ids,
@@ -61,34 +63,38 @@ def test_full_round(bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Dep
     assert len(questions) == 4
     assert questions[-1] == deps.prompts.bank.outcome_question
 
-    # A click records the answer and the DM is updated in place to say so.
+    # A click records the answer; the DM is updated in place to say it is answered (not with
+    # what), and Alice alone is shown her choice in an ephemeral confirmation.
     assert click_score(emulator, alice, questions[0], 4).status == 200
     wait_for(lambda: len(answers(deps)) == 1)
-    updated = wait_for(
-        lambda: "Recorded: *Agree*" in json.dumps(latest_dm(emulator, alice)["blocks"])
-    )
-    assert updated
+    wait_for(lambda: answered_in(latest_dm(emulator, alice)) == [questions[0]])
     assert latest_dm(emulator, alice)["ts"] == dm["ts"]
+    wait_for(lambda: "*Agree*" in confirmed(emulator, alice).get(questions[0], ""))
+    assert "Agree*" not in json.dumps(latest_dm(emulator, alice)["blocks"])
 
     # Clicking again changes the answer; it never adds a second one.
     click_score(emulator, alice, questions[0], 2)
     wait_for(lambda: answers(deps)[0].score == 2)
     assert len(answers(deps)) == 1
-    wait_for(lambda: "Recorded: *Disagree*" in json.dumps(latest_dm(emulator, alice)["blocks"]))
+    wait_for(lambda: "*Disagree*" in confirmed(emulator, alice).get(questions[0], ""))
+    assert answered_in(latest_dm(emulator, alice)) == [questions[0]]
 
-    # The comment modal attaches an anonymous comment to an answered statement.
+    # The comment modal attaches a confidential comment to an answered statement; only the
+    # confirmation says so, the DM does not change.
+    before = latest_dm(emulator, alice)
     view = open_comment_modal(emulator, alice)
     assert view["callback_id"] == "comment_modal"
     result = submit_comment(emulator, alice, view, questions[0], "Refunds need two approvals.")
     assert result.status == 200
     wait_for(lambda: answers(deps)[0].comment == "Refunds need two approvals.")
-    wait_for(lambda: "Comment saved" in json.dumps(latest_dm(emulator, alice)["blocks"]))
+    wait_for(lambda: "Comment saved" in confirmed(emulator, alice).get(questions[0], ""))
+    assert latest_dm(emulator, alice) == before
 
-    # A leader previews the digest; it reports the round and this answer's dimension.
+    # A leader asks for the digest while the round is open: nothing of it is shown yet.
     leader = org.leaders[0]
     emulator.send_slash_command(leader, "digest")
-    preview = wait_for(lambda: [t for t in ephemeral_texts(emulator) if "CX pulse digest" in t])
-    assert "provisional" in preview[0]
+    preview = wait_for(lambda: [t for t in ephemeral_texts(emulator) if "published" in t])
+    assert "No week has been published yet" in preview[0]
 
 
 def test_comment_needs_an_answer_first(

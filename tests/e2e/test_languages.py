@@ -21,7 +21,10 @@ from bot.sandbox.harness import ServedBot
 from bot.sandbox.history import generate_history
 from bot.sandbox.org import Story, build_org
 from bot.sandbox.people import (
+    answered_in,
     click_score,
+    confirmations,
+    confirmed,
     latest_dm,
     open_comment_modal,
     question_ids,
@@ -98,34 +101,36 @@ def test_a_french_colleague_gets_french_and_both_answers_count_together(
     ]
     assert _button_labels(english_dm, first) == [p.label for p in english.scale]
     assert french_dm["text"].startswith("Votre pulse CX pour")
-    assert "Ajouter un commentaire anonyme" in french_text
+    assert "Ajouter un commentaire confidentiel" in french_text
     assert "(Europe/Paris)" in french_text
     assert "Ouvert jusqu'au dim. 29 nov. à 11:00" in french_text
     assert english_dm["text"].startswith("Your CX pulse for")
     assert "Open until Sun 29 Nov, 10:00 (Europe/London)" in english_text
 
-    # Marie clicks; her DM is updated in place, still in French.
+    # Marie clicks; her DM is updated in place, still in French, and she alone is shown her
+    # choice, in French too.
     assert click_score(emulator, marie, first, 4).status == 200
     updated = wait_for(
-        lambda: (
-            (dm := latest_dm(emulator, marie))
-            and "Réponse enregistrée : *D'accord*" in _text(dm)
-            and dm
-        )
+        lambda: (dm := latest_dm(emulator, marie)) and answered_in(dm) == [first] and dm
     )
     assert updated["ts"] == french_dm["ts"]
     assert french.questions_by_id[first][1].text in _text(updated)
-    assert "Recorded" not in _text(updated)
+    assert "Répondu. Votre choix n'est montré qu'à vous" in _text(updated)
+    assert "Answered" not in _text(updated)
     assert "Réponses : 1 sur 4." in _text(updated)
     assert _button_labels(updated, first)[3] == "D'accord"
+    line = wait_for(lambda: confirmed(emulator, marie).get(first))
+    assert line.startswith("Enregistré : *D'accord* pour « Je peux")
+    assert "visible que par vous" in _text(confirmations(emulator, marie)[-1])
 
-    # John clicks the same statement; his DM stays English.
+    # John clicks the same statement; his DM and his confirmation stay English.
     click_score(emulator, john, first, 4)
-    wait_for(lambda: "Recorded: *Agree*" in _text(latest_dm(emulator, john)))
+    wait_for(lambda: answered_in(latest_dm(emulator, john)) == [first])
+    wait_for(lambda: confirmed(emulator, john).get(first, "").startswith("Recorded: *Agree* for"))
 
-    # The comment modal and its re-rendered DM are French too.
+    # The comment modal and its confirmation are French too.
     view = open_comment_modal(emulator, marie)
-    assert view["title"]["text"] == "Commentaire anonyme"
+    assert view["title"]["text"] == "Commentaire confidentiel"
     assert view["submit"]["text"] == "Enregistrer"
     options = json.dumps(view["blocks"], ensure_ascii=False)
     assert french.questions_by_id[first][1].text[:40] in options
@@ -135,7 +140,7 @@ def test_a_french_colleague_gets_french_and_both_answers_count_together(
         in json.loads(refused.body)["errors"][BlockId.COMMENT_QUESTION]
     )
     submit_comment(emulator, marie, view, first, "Deux validations pour un remboursement.")
-    wait_for(lambda: "Commentaire enregistré" in _text(latest_dm(emulator, marie)))
+    wait_for(lambda: "Commentaire enregistré" in confirmed(emulator, marie).get(first, ""))
 
     # `/cx` replies to a person follow their locale, looked up in the directory.
     emulator.send_slash_command(marie, "help")
@@ -145,7 +150,7 @@ def test_a_french_colleague_gets_french_and_both_answers_count_together(
         lambda: any("Je ne connais pas `/cx frobnicate`" in t for t in ephemeral_texts(emulator))
     )
     emulator.send_slash_command(john, "score")
-    wait_for(lambda: any("No results to show yet" in t for t in ephemeral_texts(emulator)))
+    wait_for(lambda: any("No week has been published yet" in t for t in ephemeral_texts(emulator)))
 
     # Everyone answers the first statement: French and English answers fill one dimension.
     others = [u for u in org.participants if u not in (marie, john)]
@@ -153,6 +158,7 @@ def test_a_french_colleague_gets_french_and_both_answers_count_together(
         click_score(emulator, user, first, 4)
     wait_for(lambda: len(answers(deps)) == len(org.participants), timeout=30)
     dimension = english.questions_by_id[first][0].id
+    clock.advance(timedelta(days=6))
     report = build_digest(deps)
     reading = report.reading(dimension)
     assert reading is not None
@@ -161,7 +167,6 @@ def test_a_french_colleague_gets_french_and_both_answers_count_together(
     assert alpha.respondents == len(org.teams["alpha"])
 
     # The leadership channel's digest is in the organisation's language.
-    clock.advance(timedelta(days=6))
     post_digest(deps, bot.gateway)
     digest = last_digest(emulator)
     assert digest["text"].startswith("CX pulse digest")

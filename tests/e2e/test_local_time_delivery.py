@@ -161,9 +161,10 @@ def test_each_person_gets_the_pulse_at_ten_on_their_own_clock_across_a_dst_chang
         report = post_due_digest(deps, served.gateway)
         assert report is not None
         assert report.period == period
-        # Everyone was invited and answered (so the rate is shown only as "over N%").
+        # Everyone was invited and answered.
         assert report.participation.invited == len(zones)
-        assert report.participation.rate_is_floor
+        assert report.participation.respondents == len(zones)
+        assert report.participation.rate == 1.0
         with Session(deps.engine) as session:
             respondents = {
                 a.respondent

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from bot.clock import ManualClock
-from bot.db.models import AnswerAggregate, Delivery, ForgottenMember, PulseRound, RoundKind
+from bot.db.models import Delivery, ForgottenMember, PublishedCell, PulseRound, RoundKind
 from bot.render.ids import ActionId, BlockId
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
@@ -21,6 +21,7 @@ from bot.sandbox.people import (
     wait_for,
 )
 from bot.services.context import Deps
+from bot.services.digest import build_digest
 from bot.services.privacy import purge_old_answers
 from bot.services.rounds import send_round
 from tests.e2e.conftest import Org, answers, make_settings, member
@@ -120,7 +121,7 @@ def test_forget_me_works_for_someone_who_never_answered(
     wait_for(lambda: emulator.responses()[-1]["text"].startswith("Done: 0 answers"))
 
 
-def test_retention_keeps_only_gated_aggregates_of_old_rounds(
+def test_retention_deletes_raw_answers_and_comments_and_keeps_every_published_figure(
     bot: ServedBot,
     emulator: SlackEmulator,
     org: Org,
@@ -136,6 +137,8 @@ def test_retention_keeps_only_gated_aggregates_of_old_rounds(
     wait_for(lambda: any(a.comment for a in answers(deps)))
     old_answers = len(answers(deps))
     clock.advance(timedelta(days=40))
+    first_week = build_digest(deps, period=None)
+    assert first_week.comments == ["old words"]
     send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
     _answer_all(emulator, deps, org.participants[:6], 3)
 
@@ -150,24 +153,27 @@ def test_retention_keeps_only_gated_aggregates_of_old_rounds(
         prompts=deps.prompts,
     )
     report = purge_old_answers(keep_30)
-    assert (report.rounds, report.answers) == (1, old_answers)
+    assert (report.rounds, report.answers, report.comments) == (1, old_answers, 1)
     assert purge_old_answers(keep_30).rounds == 0  # already done: nothing twice
     with Session(deps.engine) as session:
         rounds = session.exec(select(PulseRound).order_by(PulseRound.sequence)).all()
-        kept = session.exec(select(AnswerAggregate)).all()
+        cells = session.exec(
+            select(PublishedCell).where(PublishedCell.period == rounds[0].period)
+        ).all()
     assert rounds[0].answers_purged_at is not None
     assert rounds[1].answers_purged_at is None
     remaining = answers(deps)
     assert {a.round_id for a in remaining} == {rounds[1].id}
     assert not any(a.comment for a in remaining)
 
-    groups = {(a.group_kind, a.group_name) for a in kept}
-    # 18 people: teams alpha and beta (6 each) pass; gamma (3) does not, nor do the 2 leaders.
+    # The published week reads exactly as before, except for the comment, which is gone.
+    after = build_digest(deps, period=rounds[0].period)
+    assert after.comments == []
+    assert after.history == first_week.history
+    assert after.findings.dimensions == first_week.findings.dimensions
+    groups = {(c.group_kind, c.group_name) for c in cells}
+    # 18 people: teams alpha and beta (6 each) pass; gamma (3) does not, nor do the 3 leaders.
     assert groups == {("org", ""), ("team", "alpha"), ("team", "beta")}
-    assert all(a.respondents >= deps.settings.min_group_size for a in kept)
-    for aggregate in kept:
-        assert aggregate.score_4 == aggregate.respondents
-        assert aggregate.score_1 + aggregate.score_2 + aggregate.score_3 + aggregate.score_5 == 0
-    org_rows = [a for a in kept if a.group_kind == "org"]
-    assert sum(a.respondents for a in org_rows) == old_answers
-    assert report.aggregates == len(kept)
+    for cell in cells:
+        assert cell.score_4 >= cell.people  # everyone answered 4 to every statement
+        assert cell.score_1 + cell.score_2 + cell.score_3 + cell.score_5 == 0

@@ -10,10 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from bot.db.models import RoundKind
-from bot.render.ids import ActionId, BlockId
-from bot.sandbox import actors
+from bot.prompts import load_prompts
 from bot.sandbox.emulator import SlackEmulator
-from bot.sandbox.people import latest_dm, question_ids, wait_for
+from bot.sandbox.people import answered_in, confirmed, latest_dm, question_ids, wait_for
 from bot.services.answers import record_answer
 from bot.services.context import Deps
 from bot.services.rounds import send_round
@@ -28,6 +27,7 @@ from bot.slack.refresh_process import (
 from tests.e2e.conftest import process_env
 
 PERSON = "UALPHA0"
+LABEL = load_prompts().bank.label
 
 
 @pytest.fixture
@@ -55,12 +55,10 @@ def _click(deps: Deps, emulator: SlackEmulator, question: str, score: int) -> Pu
 
 
 def _shows(emulator: SlackEmulator, question: str, score: int) -> bool:
-    button = actors.find_element(
-        latest_dm(emulator, PERSON),
-        f"{BlockId.QUESTION_PREFIX}{question}",
-        f"{ActionId.ANSWER_PREFIX}{score}",
-    )
-    return button is not None and button.get("style") == "primary"
+    """The DM ticks the statement as answered, and the person's newest confirmation shows
+    `score` for it."""
+    shown = confirmed(emulator, PERSON).get(question, "")
+    return question in answered_in(latest_dm(emulator, PERSON)) and f"*{LABEL(score)}*" in shown
 
 
 def test_a_marked_dm_is_refreshed_by_the_child_and_after_its_death_by_the_next_one(
@@ -104,6 +102,7 @@ def test_close_returns_once_every_marked_refresh_has_landed(
     refresher.close()
     assert _shows(emulator, question, 3)
     assert len(emulator.calls("chat.update")) <= 3
+    assert len(emulator.calls("chat.postEphemeral")) <= 3  # one confirmation per refresh
 
 
 def test_a_child_that_cannot_start_is_an_error_at_start(

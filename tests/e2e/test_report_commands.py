@@ -86,9 +86,10 @@ def test_trend_team_and_gaps_tell_the_story(story: Deps, emulator: SlackEmulator
 def test_posting_the_digest_uploads_the_chart_and_nudges_the_declining_team(
     deps: Deps, bot: ServedBot, emulator: SlackEmulator, org: Org, clock: ManualClock
 ) -> None:
-    _import_story(deps, Story())
-    # A live round in the same week as the last imported one, closed, then the scheduled post.
+    # Imported while its last week is still open; a live round joins that week; once both
+    # have closed, the week is published (whole) and the scheduled post reports it.
     clock.set(clock.now() - timedelta(days=7))
+    _import_story(deps, Story())
     send_round(deps, bot.gateway, kind=RoundKind.SCHEDULED)
     clock.advance(timedelta(days=6))
     report = post_due_digest(deps, bot.gateway)
@@ -123,47 +124,53 @@ def test_team_nudges_go_to_the_team_channel_when_one_is_set(
     assert "never anyone's individual answers" in nudge
 
 
-def test_comments_need_their_own_larger_group(
-    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps, clock: ManualClock
+def _week_with(
+    emulator: SlackEmulator,
+    deps: Deps,
+    bot: ServedBot,
+    clock: ManualClock,
+    users: list[str],
+    comment: str | None = None,
 ) -> None:
+    """An ad hoc round in a new week that `users` answer (the first also comments); it closes."""
     from bot.sandbox.people import open_comment_modal, submit_comment
 
     send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
-    nine = org.participants[:9]
-    for user in nine:
+    before = len(answers(deps))
+    for user in users:
         click_score(emulator, user, question_ids(latest_dm(emulator, user))[0], 4)
-    wait_for(lambda: len(answers(deps)) == 9)
-    view = open_comment_modal(emulator, nine[0])
-    outcome = deps.prompts.bank.outcome_question
-    first = question_ids(latest_dm(emulator, nine[0]))[0]
-    submit_comment(
-        emulator, nine[0], view, first if first != outcome else outcome, "nine is too few"
-    )
-    wait_for(lambda: any(a.comment for a in answers(deps)))
+    wait_for(lambda: len(answers(deps)) == before + len(users))
+    if comment is not None:
+        view = open_comment_modal(emulator, users[0])
+        first = question_ids(latest_dm(emulator, users[0]))[0]
+        submit_comment(emulator, users[0], view, first, comment)
+        wait_for(lambda: any(a.comment == comment for a in answers(deps)))
+    clock.advance(timedelta(days=7))
+
+
+def test_comments_need_their_own_larger_group(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps, clock: ManualClock
+) -> None:
+    _week_with(emulator, deps, bot, clock, org.participants[:9], "nine is too few")
     report = build_digest(deps)
     assert report.comments == []  # 9 people answered: enough for scores, not for comments
-    tenth = org.participants[9]
-    click_score(emulator, tenth, question_ids(latest_dm(emulator, tenth))[0], 2)
-    wait_for(lambda: len(answers(deps)) == 10)
-    assert build_digest(deps).comments == ["nine is too few"]
-    # Participation: 10 of 18 answered, 8 did not: both groups pass, so the rate is exact.
-    assert build_digest(deps).participation.rate == pytest.approx(10 / 18)
+    assert report.participation.respondents == 9
+    _week_with(emulator, deps, bot, clock, org.participants[:10], "ten is enough")
+    report = build_digest(deps)
+    assert report.comments == ["ten is enough"]
+    # Participation: 10 of 18 answered, exactly (the count says how many, never who).
+    assert report.participation.rate == pytest.approx(10 / 18)
 
 
-def test_when_almost_everyone_answered_the_rate_is_only_a_floor(
-    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+def test_when_almost_everyone_answered_the_rate_is_exact(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps, clock: ManualClock
 ) -> None:
-    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
-    answering = org.participants[:15]  # 3 of 18 stay silent: fewer than the minimum of 5
-    for user in answering:
-        click_score(emulator, user, question_ids(latest_dm(emulator, user))[0], 4)
-    wait_for(lambda: len(answers(deps)) == 15)
+    _week_with(emulator, deps, bot, clock, org.participants[:15], None)
     participation = build_digest(deps).participation
-    assert participation.rate_is_floor
-    assert participation.respondents is None
-    assert participation.rate == pytest.approx(13 / 18)
+    assert participation.respondents == 15
+    assert participation.rate == pytest.approx(15 / 18)
     text = _reply(emulator, org.leaders[0], "digest")
-    assert "over 72% of the 18 people invited" in text
+    assert "*Response rate:* 83% (15 of 18 people)" in text
 
 
 def test_the_report_is_warmed_before_the_first_command(

@@ -1,4 +1,5 @@
-"""Forged requests, roles and malformed-but-signed payloads over real HTTP."""
+"""Forged requests, roles, malformed-but-signed payloads, echoed user text and the rules the
+copy states, over real HTTP."""
 
 from __future__ import annotations
 
@@ -7,14 +8,24 @@ import time
 
 import pytest
 
+from bot.clock import ManualClock
 from bot.db.models import RoundKind
 from bot.pseudonym import pseudonym
+from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
-from bot.sandbox.people import click_score, latest_dm, question_ids, wait_for
+from bot.sandbox.people import click_score, latest_dm, open_comment_modal, question_ids, wait_for
 from bot.services.context import Deps
 from bot.services.rounds import send_round
-from tests.e2e.conftest import ADMIN, PSEUDONYM_KEY, Org, answers, ephemeral_texts, member
+from tests.e2e.conftest import (
+    ADMIN,
+    PSEUDONYM_KEY,
+    Org,
+    answers,
+    ephemeral_texts,
+    make_settings,
+    member,
+)
 
 
 def test_forged_signature_is_rejected_and_writes_nothing(
@@ -57,8 +68,8 @@ def test_leader_may_preview_but_not_send(bot: ServedBot, emulator: SlackEmulator
     emulator.send_slash_command(org.leaders[0], "pulse")
     assert "only for cx-pulse admins" in wait_for(lambda: ephemeral_texts(emulator))[0]
     emulator.send_slash_command(org.leaders[0], "digest")
-    # No round yet: a clear explanation rather than an empty digest.
-    wait_for(lambda: any("no pulse round yet" in t for t in ephemeral_texts(emulator)))
+    # No week published yet: a clear explanation rather than an empty digest.
+    wait_for(lambda: any("No week has been published yet" in t for t in ephemeral_texts(emulator)))
 
 
 def test_unknown_command_and_unknown_dimension(
@@ -80,7 +91,7 @@ def test_help_and_empty_score(bot: ServedBot, emulator: SlackEmulator, org: Org)
     assert "/cx score" in help_text
     assert "/cx optout" in help_text
     emulator.send_slash_command(org.teams["gamma"][0], "score")
-    wait_for(lambda: any("no pulse round yet" in t for t in ephemeral_texts(emulator)))
+    wait_for(lambda: any("No week has been published yet" in t for t in ephemeral_texts(emulator)))
 
 
 @pytest.mark.parametrize(
@@ -235,3 +246,68 @@ def test_every_command_for_every_role(
         assert emulator.calls("chat.postMessage") == []
     # Every reply is ephemeral: nothing is ever posted in a channel on someone's behalf.
     assert all(r.get("response_type") == "ephemeral" for r in emulator.responses())
+
+
+@pytest.mark.parametrize(
+    ("typed", "echoed", "live"),
+    [
+        ("<!channel>", "I don't know `/cx &lt;!channel&gt;`", "<!channel>"),
+        ("<!here|here>", "I don't know `/cx &lt;!here|here&gt;`", "<!here"),
+        # Sub-commands are matched in lower case, so that is how they come back.
+        ("<@U123>", "I don't know `/cx &lt;@u123&gt;`", "<@u123>"),
+        ("score <https://x|y>", "the dimension `&lt;https://x|y&gt;`", "<https://x|y>"),
+        ("score <https://evil|click>", "the dimension `&lt;https://evil|click&gt;`", "<https"),
+        ("trend <#C0LEADERS>", "the dimension `&lt;#c0leaders&gt;`", "<#c0leaders>"),
+        ("score fish&chips", "the dimension `fish&amp;chips`", "fish&chips"),
+    ],
+)
+def test_user_text_in_error_replies_comes_back_escaped(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, typed: str, echoed: str, live: str
+) -> None:
+    assert emulator.send_slash_command(org.teams["beta"][3], typed).status == 200
+    reply = wait_for(lambda: ephemeral_texts(emulator))[0]
+    assert echoed in reply
+    # Nowhere in what was sent back (text or blocks) is the typed markup live.
+    assert live not in json.dumps(emulator.responses())
+    if "dimension" in echoed:
+        # The list of known dimensions is the bot's own copy: its code spans stay as they are.
+        assert "Try one of: `" in reply
+        assert "`empowerment`" in reply
+
+
+def test_long_user_text_is_cut_short_in_error_replies(
+    bot: ServedBot, emulator: SlackEmulator, org: Org
+) -> None:
+    emulator.send_slash_command(org.teams["beta"][3], "score " + "<" * 100)
+    reply = wait_for(lambda: ephemeral_texts(emulator))[0]
+    assert "the dimension `" + "&lt;" * 31 + "…`" in reply
+    assert "&lt;" * 32 not in reply
+    emulator.send_slash_command(org.teams["beta"][3], "y" * 100)
+    reply = wait_for(lambda: ephemeral_texts(emulator)[1:])[0]
+    assert "I don't know `/cx " + "y" * 31 + "…`" in reply
+
+
+@pytest.mark.parametrize(("extra", "minimum"), [({}, 10), ({"CX_MIN_COMMENT_GROUP_SIZE": "7"}, 7)])
+def test_the_comment_modal_states_the_comment_minimum_from_settings(
+    database_url: str,
+    emulator: SlackEmulator,
+    org: Org,
+    clock: ManualClock,
+    extra: dict[str, str],
+    minimum: int,
+) -> None:
+    # Comments are shown only for weeks where at least the comment minimum answered; the
+    # modal used to state the (smaller) group minimum instead.
+    deps = build_deps(make_settings(emulator, database_url, **extra), clock=clock)
+    try:
+        with ServedBot(deps) as served:
+            emulator.set_app_url(served.events_url)
+            send_round(deps, served.gateway, kind=RoundKind.ADHOC)
+            view = open_comment_modal(emulator, org.teams["alpha"][1])
+    finally:
+        deps.engine.dispose()
+    assert deps.settings.min_group_size == 5
+    assert view["title"]["text"] == "Confidential comment"
+    intro = view["blocks"][0]["elements"][0]["text"]
+    assert f"only for weeks when at least {minimum} people answered" in intro
+    assert "5" not in intro

@@ -8,6 +8,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 import sqlalchemy
@@ -189,7 +190,9 @@ def test_two_installed_workspaces_never_see_each_other(
         assert {m.slack_user_id for m in session.exec(select(Member))} == set(globex.people)
     assert _count(acme_deps, Answer) != _count(globex_deps, Answer)
 
-    # Digests: each counts only its own people and its own scores.
+    # Digests (once the rounds have closed): each counts only its own people and scores.
+    assert isinstance(acme_deps.clock, ManualClock)
+    acme_deps.clock.advance(timedelta(days=acme_deps.settings.round_days, hours=1))
     acme_report = report_json(build_digest(acme_deps))
     globex_report = report_json(build_digest(globex_deps))
     assert {d["respondents"] for d in acme_report["dimensions"]} == {len(acme.people)}

@@ -359,6 +359,57 @@ def test_post_ephemeral(client: WebClient, emu: SlackEmulator) -> None:
     assert _error(outsider) == "user_not_in_channel"
 
 
+def test_post_ephemeral_in_a_dm_reaches_only_that_person(
+    client: WebClient, emu: SlackEmulator
+) -> None:
+    dm = client.chat_postMessage(channel="U1", text="pulse")["channel"]
+    assert dm == emu.dm_channel("U1")
+    answer = client.chat_postEphemeral(channel=dm, user="U1", text="Recorded: *Agree*")
+    assert emu.ephemerals("U1")[-1] == {
+        "channel": dm,
+        "message_ts": answer["message_ts"],
+        "text": "Recorded: *Agree*",
+        "blocks": [],
+        "via": "chat.postEphemeral",
+    }
+    assert emu.ephemerals("U2") == []
+    assert [c.params["user"] for c in emu.calls("chat.postEphemeral")] == ["U1"]
+    with pytest.raises(SlackApiError) as not_theirs:
+        client.chat_postEphemeral(channel=dm, user="U2", text="x")  # someone else's DM
+    assert _error(not_theirs) == "user_not_in_channel"
+    assert [m["text"] for m in emu.messages(dm)] == ["pulse"]
+
+
+def test_export_holds_every_stored_version_and_no_ephemeral(
+    app: FakeApp, client: WebClient, emu: SlackEmulator
+) -> None:
+    general = client.chat_postMessage(channel="C1", text="hello")
+    client.chat_update(channel="C1", ts=general["ts"], text="hello (edited)")
+    client.chat_update(channel="C1", ts=general["ts"], text="hello (again)")
+    posted = _post_buttons(client)
+    client.chat_postEphemeral(channel=posted["channel"], user="U1", text="only you")
+    sent = emu.click_button(
+        "U1",
+        channel_id=posted["channel"],
+        message_ts=posted["ts"],
+        action_id="answer:2",
+        block_id="q:one",
+        value="7|one|2",
+    )
+    assert sent.response_url is not None
+    WebhookClient(sent.response_url).send(text="gone", delete_original=True)
+
+    exported = emu.export()
+    assert [(m["channel"], m["text"], m["deleted"]) for m in exported] == [
+        ("C1", "hello (again)", False),
+        (posted["channel"], "q", True),
+    ]
+    assert [v["text"] for v in exported[0]["edits"]] == ["hello", "hello (edited)"]
+    assert exported[1]["blocks"][1]["block_id"] == "q:one"
+    assert "only you" not in json.dumps(exported)
+    assert emu.messages(posted["channel"]) == []
+
+
 def test_injected_rate_limit_is_retried_after_retry_after(emu: SlackEmulator) -> None:
     emu.fail_next("auth.test", retry_after=0)
     retrying = WebClient(

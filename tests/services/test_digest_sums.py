@@ -1,6 +1,6 @@
-"""What the digest reads from the database (score counts by group, respondents' own answers)
-against the same answers summed in memory, on a history with the awkward cases: a period with
-two rounds, a dimension asked through two of its questions, people without a team, leaders."""
+"""What publication stores (cells of every grouping, frozen drivers) against the same answers
+published in memory, on a history with the awkward cases: a period with two rounds, a
+dimension asked through two of its questions, people without a team, leaders."""
 
 from __future__ import annotations
 
@@ -12,13 +12,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.analytics import noise
-from bot.analytics.cells import Observation, counts_from_rows, gate
+from bot.analytics.anonymity import may_show
+from bot.analytics.cells import Observation, publish_period
+from bot.analytics.findings import driver_findings
+from bot.clock import ManualClock
+from bot.db import published as store
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.db.models import Answer, RoundKind
 from bot.runtime import build_deps
 from bot.services.context import Deps
-from bot.services.digest import DRIVER_PEOPLE, _driver_pairs, gated_periods
+from bot.services.digest import gated_periods
+from bot.services.publication import publish_due_weeks
 from bot.settings import Settings
 
 MINIMUM = 3
@@ -28,9 +33,13 @@ NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 @pytest.fixture
 def deps(database_url: str) -> Iterator[Deps]:
     settings = Settings.model_validate(
-        {"DATABASE_URL": database_url, "CX_PSEUDONYM_KEY": "digest-sums-pseudonym-key"}
+        {
+            "DATABASE_URL": database_url,
+            "CX_PSEUDONYM_KEY": "digest-sums-pseudonym-key",
+            "CX_MIN_GROUP_SIZE": str(MINIMUM),
+        }
     )
-    built = build_deps(settings)
+    built = build_deps(settings, clock=ManualClock(NOW))
     yield built
     built.engine.dispose()
 
@@ -68,6 +77,8 @@ def _history(deps: Deps) -> tuple[list[Observation], list[str]]:
                 )
                 assert created is not None
                 assert created.id is not None
+                # Team and leader flag beside the answers, as an import leaves them.
+                store.add_pending_roster(session=session, round_id=created.id, roster=people)
                 for pseudonym, team, is_leader in people:
                     for question in questions:
                         if rng.random() < 0.15:
@@ -77,12 +88,8 @@ def _history(deps: Deps) -> tuple[list[Observation], list[str]]:
                             Answer(
                                 round_id=created.id,
                                 respondent=pseudonym,
-                                team=team,
-                                is_leader=is_leader,
                                 question_id=question,
                                 score=score,
-                                created_at=NOW,
-                                updated_at=NOW,
                             )
                         )
                         observations.append(
@@ -93,38 +100,48 @@ def _history(deps: Deps) -> tuple[list[Observation], list[str]]:
     return observations, periods
 
 
-def test_each_periods_cells_are_the_answers_summed(deps: Deps) -> None:
+def test_each_published_week_is_its_answers_published_in_memory(deps: Deps) -> None:
     observations, periods = _history(deps)
-    expected = counts_from_rows(observations)
+    assert publish_due_weeks(deps) == periods
     with session_scope(deps.engine) as session:
         found = gated_periods(session, periods, minimum=MINIMUM)
-    assert found == [gate(expected[period], MINIMUM) for period in periods]
+    expected = [
+        publish_period(p, [o for o in observations if o.period == p], MINIMUM).cells
+        for p in periods
+    ]
+    assert found == expected
+    # Published once: a second run publishes nothing and changes nothing.
+    assert publish_due_weeks(deps) == []
+    with session_scope(deps.engine) as session:
+        assert gated_periods(session, periods, minimum=MINIMUM) == expected
 
 
-@pytest.mark.parametrize("sampled", [False, True])
-def test_driver_pairs_and_person_share_are_those_of_each_respondents_means(
-    deps: Deps, sampled: bool
+def test_frozen_drivers_and_person_share_are_those_of_each_respondents_means(
+    deps: Deps,
 ) -> None:
     observations, periods = _history(deps)
     outcome = deps.prompts.bank.outcome_dimension
-    # Past DRIVER_PEOPLE respondents only pseudonyms below a cut are read: 2 * 1500 keeps "80".
-    people, below = (2 * DRIVER_PEOPLE, "80") if sampled else (60, None)
     totals: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
     for row in observations:
-        if below is None or row.respondent < below:
-            total = totals[(row.period, row.respondent, row.dimension)]
-            total[0] += row.score
-            total[1] += 1
+        total = totals[(row.period, row.respondent, row.dimension)]
+        total[0] += row.score
+        total[1] += 1
     means = {key: score_sum / n for key, (score_sum, n) in totals.items()}
     pairs: dict[str, Counter[tuple[float, float]]] = defaultdict(Counter)
+    behind: dict[str, set[str]] = defaultdict(set)
     for (period, respondent, dimension), value in means.items():
         outcome_mean = means.get((period, respondent, outcome))
         if dimension != outcome and outcome_mean is not None:
             pairs[dimension][(value, outcome_mean)] += 1
+            behind[dimension].add(respondent)
+    usable = {d: c for d, c in pairs.items() if may_show(len(behind[d]), MINIMUM)}
+    expected = [(d.dimension, round(d.rho, 2)) for d in driver_findings(usable) if d.pairs >= 30]
     share = noise.person_share((r, d, value) for (_, r, d), value in means.items())
+    publish_due_weeks(deps)
     with session_scope(deps.engine) as session:
-        found_pairs, found_share = _driver_pairs(session, periods, outcome, people)
-    assert found_pairs == pairs
+        record = store.load_weeks(session=session, periods=[periods[-1]])[periods[-1]]
+    assert [(d["dimension"], d["rho"]) for d in record.drivers] == expected
+    assert expected
     assert share is not None
     assert share > 0.1
-    assert found_share == pytest.approx(share, rel=1e-12)
+    assert record.week.person_share == pytest.approx(round(share, 2))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
-from bot.db.models import Answer, PulseRound, RoundKind
+from bot.db.models import Answer, PendingRoster, PublishedWeek, PulseRound, RoundKind
 from bot.pseudonym import pseudonym
 from bot.runtime import build_deps
 from bot.services.context import Deps
@@ -79,8 +80,35 @@ def test_import_groups_by_organisation_week_and_adds_nothing_twice(
         ("2026-W48", RoundKind.IMPORTED),
     ]
     assert stored.respondent == pseudonym(KEY.encode(), "p1")
-    assert (stored.team, stored.is_leader, stored.round_id) == ("Support", False, rounds[1].id)
-    assert (leader.team, leader.is_leader) == ("Sales", True)
+    assert stored.round_id == rounds[1].id
+    assert leader.round_id == rounds[1].id
+    # Team and leader flag never sit in an answer: both closed weeks were published at once,
+    # with each person in their class, and the roster kept beside the answers is gone.
+    with Session(deps.engine) as session:
+        weeks = {w.period: w for w in session.exec(select(PublishedWeek)).all()}
+        assert session.exec(select(PendingRoster)).all() == []
+    assert set(weeks) == {"2026-W47", "2026-W48"}
+    classes = {
+        tuple(a[:2]) for found in json.loads(weeks["2026-W48"].atoms).values() for a in found
+    }
+    assert classes == {("Support", False), ("Sales", True), (None, False)}
+
+
+def test_a_published_week_accepts_the_same_file_again_but_no_new_answers(
+    deps: Deps, tmp_path: Path
+) -> None:
+    outcome, _ = _questions(deps)
+    first = _write(tmp_path, f"2026-11-23,p1,Support,false,{outcome},4,\n", "first.csv")
+    import_answers(deps, read_file(first, _known(deps)))
+    assert import_answers(deps, read_file(first, _known(deps))).added == 0
+    more = _write(
+        tmp_path,
+        f"2026-11-23,p1,Support,false,{outcome},4,\n2026-11-24,p2,Support,false,{outcome},1,\n",
+        "more.csv",
+    )
+    with pytest.raises(ImportRejected, match="already published"):
+        import_answers(deps, read_file(more, _known(deps)))
+    assert _count(deps, Answer) == 1
 
 
 def test_bad_rows_are_reported_by_line_and_nothing_is_written(deps: Deps, tmp_path: Path) -> None:

@@ -1,4 +1,6 @@
-"""The HTTP surface builds the same BoltRequest as Bolt's WSGI adapter, from one parse."""
+"""The HTTP surface builds the same BoltRequest as Bolt's WSGI adapter, from one parse; it
+checks Slack's signature on the raw bytes the way Slack's own verifier does, and refuses
+bodies it cannot parse safely without raising."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from urllib.parse import urlencode
 import pytest
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
 
-from bot.slack.web import bolt_request, parsed_body
+from bot.slack.web import MAX_JSON_DEPTH, bolt_request, parsed_body, signed_by_slack, within_depth
 
 FORM = "application/x-www-form-urlencoded"
 ACTION = {
@@ -95,3 +98,97 @@ def test_one_parse_builds_the_request_bolt_would(raw: str, content_type: str) ->
 )
 def test_bodies_bolt_would_choke_on_are_refused(raw: bytes, content_type: str) -> None:
     assert parsed_body(raw, content_type) is None
+
+
+SECRET = "test-signing-secret"
+NOW = 1_700_000_000
+
+
+def _signed_headers(body: bytes, *, stamp: int = NOW, secret: str = SECRET) -> dict[str, str]:
+    signature = SignatureVerifier(secret).generate_signature(timestamp=str(stamp), body=body)
+    return {"x-slack-request-timestamp": str(stamp), "x-slack-signature": signature or ""}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"command=%2Fcx&text=help", json.dumps(EVENT).encode(), "é €".encode()],
+)
+def test_the_signature_is_slacks_v0_hmac_over_the_raw_bytes(body: bytes) -> None:
+    headers = _signed_headers(body)
+    assert signed_by_slack(SECRET, body, headers, now=NOW)
+    # Bolt's own check agrees, on the same bytes and headers.
+    verifier = SignatureVerifier(SECRET, clock=_FixedClock())
+    assert verifier.is_valid_request(body, headers)
+    assert not signed_by_slack(SECRET, body + b" ", headers, now=NOW)
+    assert not signed_by_slack("another-secret", body, headers, now=NOW)
+    assert not signed_by_slack("", body, headers, now=NOW)
+
+
+def test_signatures_outside_five_minutes_are_replays() -> None:
+    body = b"command=%2Fcx"
+    assert signed_by_slack(SECRET, body, _signed_headers(body, stamp=NOW - 299), now=NOW)
+    assert signed_by_slack(SECRET, body, _signed_headers(body, stamp=NOW + 299), now=NOW)
+    assert not signed_by_slack(SECRET, body, _signed_headers(body, stamp=NOW - 301), now=NOW)
+    assert not signed_by_slack(SECRET, body, _signed_headers(body, stamp=NOW + 301), now=NOW)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"x-slack-signature": "v0=abc"},
+        {"x-slack-request-timestamp": str(NOW)},
+        {"x-slack-request-timestamp": "soon", "x-slack-signature": "v0=abc"},
+        {"x-slack-request-timestamp": "9" * 5000, "x-slack-signature": "v0=abc"},
+        {"x-slack-request-timestamp": "١٢٣", "x-slack-signature": "v0=abc"},  # Arabic digits
+        {"x-slack-request-timestamp": str(NOW), "x-slack-signature": "v0=\udcff é"},
+        {"x-slack-request-timestamp": str(NOW), "x-slack-signature": ""},
+    ],
+)
+def test_headers_of_any_form_are_an_invalid_signature_never_an_error(
+    headers: dict[str, str],
+) -> None:
+    assert not signed_by_slack(SECRET, b"\xff\xfe[[[", headers, now=NOW)
+
+
+class _FixedClock:
+    def now(self) -> float:
+        return NOW
+
+
+def _nested(depth: int) -> object:
+    value: object = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_depth_counts_objects_and_arrays_without_recursing() -> None:
+    assert within_depth({}, 1)
+    assert within_depth("text", 0)
+    assert not within_depth({"a": {}}, 1)
+    assert within_depth(_nested(64), 64)
+    assert not within_depth(_nested(65), 64)
+    assert not within_depth(_nested(100_000), 64)  # deeper than Python could recurse
+    assert within_depth({"a": [1, {"b": [2]}], "c": "d"}, 4)
+    assert not within_depth({"a": [1, {"b": [2]}], "c": "d"}, 3)
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type"),
+    [
+        (b"[" * 100_000, "application/json"),
+        (b'{"a":' * 100_000, "application/json"),
+        (urlencode({"payload": "[" * 100_000}).encode(), FORM),
+        (urlencode({"payload": json.dumps({**ACTION, "x": _nested(64)})}).encode(), FORM),
+        (json.dumps({**EVENT, "x": _nested(64)}).encode(), "application/json"),
+    ],
+)
+def test_bodies_nested_too_deep_are_refused_without_raising(raw: bytes, content_type: str) -> None:
+    assert parsed_body(raw, content_type) is None
+
+
+def test_bodies_nested_up_to_the_limit_are_taken() -> None:
+    # The event itself is one level, so 63 more levels make 64.
+    raw = json.dumps({**EVENT, "x": _nested(MAX_JSON_DEPTH - 1)}).encode()
+    assert parsed_body(raw, "application/json") is not None
