@@ -12,7 +12,7 @@ from bot.runtime import build_deps
 from bot.services.context import Deps
 from bot.services.ports import SlackGateway
 from bot.services.privacy import purge_old_answers
-from bot.services.publication import publish_due_weeks
+from bot.services.publication import publish_and_settle
 from bot.services.publishing import post_due_digest
 from bot.services.reminders import send_reminders
 from bot.services.rounds import run_pulse_schedule
@@ -90,7 +90,7 @@ def scheduled_digest() -> None:
 
 
 def scheduled_publish() -> None:
-    for_each_workspace(Settings(), lambda deps, _gateway: publish_due_weeks(deps))
+    for_each_workspace(Settings(), lambda deps, _gateway: publish_and_settle(deps))
 
 
 def scheduled_purge() -> None:

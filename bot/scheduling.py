@@ -77,7 +77,8 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
             "bot.jobs:scheduled_reminders",
             CronTrigger(minute=7, timezone=settings.zone),
         ),
-        # Every ten minutes: a week is published (and frozen) soon after its last round closes.
+        # Every ten minutes: a week is published (and frozen) soon after its last round closes,
+        # and the open rounds' answers are put back in key order (PostgreSQL storage).
         PUBLISH_JOB_ID: (
             "bot.jobs:scheduled_publish",
             CronTrigger(minute="*/10", timezone=settings.zone),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -132,24 +132,46 @@ def add_pending_roster(
     session.flush()
 
 
-def rewrite_in_key_order(*, session: Session, round_ids: Sequence[int]) -> None:
-    """Re-insert a published week's answers in pseudonym order: on PostgreSQL the heap (and so
-    a dump) otherwise keeps rows in the order people clicked. SQLite already stores the
-    table in key order."""
+def rewrite_in_key_order(
+    *, session: Session, round_ids: Sequence[int], only_if_unsettled: bool = False
+) -> bool:
+    """Re-insert these rounds' answers in pseudonym order, in one transaction, on PostgreSQL:
+    its heap (and so a dump) otherwise keeps rows in the order people clicked, and each row's
+    `xmin` is its click's transaction. Afterwards every row has the same `xmin` and sits in
+    key order. SQLite stores the table in key order already (WITHOUT ROWID), with no
+    transaction ids. With `only_if_unsettled`, nothing is rewritten unless some row was
+    written after the last rewrite. Returns whether rows were rewritten."""
     if not round_ids or session.get_bind().dialect.name != "postgresql":
-        return
-    table = Answer.__table__  # type: ignore[attr-defined]
-    rows = [
-        dict(row._mapping)
-        for row in session.execute(
-            sa_select(table)
-            .where(table.c.round_id.in_(round_ids))
-            .order_by(table.c.round_id, table.c.respondent, table.c.question_id)
+        return False
+    ids = {"ids": list(round_ids)}
+    # Clicks wait for the rewrite instead of racing it (a score changed mid-rewrite would be
+    # lost); the rewrite is one server-side statement per step, so the wait is short.
+    session.execute(text("LOCK TABLE answer IN SHARE ROW EXCLUSIVE MODE"))
+    if only_if_unsettled:
+        mixed = session.execute(
+            text(
+                "SELECT count(DISTINCT xmin::text) > 1 FROM answer WHERE round_id = ANY(:ids)"
+            ),
+            ids,
+        ).scalar_one()
+        if not mixed:
+            return False
+    session.execute(
+        text(
+            "CREATE TEMPORARY TABLE answer_settling ON COMMIT DROP AS "
+            "SELECT * FROM answer WHERE round_id = ANY(:ids)"
+        ),
+        ids,
+    )
+    session.execute(text("DELETE FROM answer WHERE round_id = ANY(:ids)"), ids)
+    session.execute(
+        text(
+            "INSERT INTO answer SELECT * FROM answer_settling "
+            "ORDER BY round_id, respondent, question_id"
         )
-    ]
-    session.execute(delete(table).where(table.c.round_id.in_(round_ids)))
-    if rows:
-        session.execute(table.insert(), rows)
+    )
+    session.execute(text("DROP TABLE answer_settling"))
+    return True
 
 
 def _cell_row(period: str, dimension: str, kind: GroupKind, name: str, cell: Cell) -> PublishedCell:

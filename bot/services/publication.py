@@ -199,6 +199,24 @@ def publish_due_weeks(deps: Deps) -> list[str]:
     return [period for period in due if publish_week(deps, period)]
 
 
+def settle_open_answers(deps: Deps) -> bool:
+    """Put the open rounds' answers back in key order (PostgreSQL), so a dump tells click
+    order apart only within the few minutes since the last run (the publish job's cadence)."""
+    with session_scope(deps.engine) as session:
+        round_ids = [
+            r.id for r in repo.open_rounds(session=session, now=deps.clock.now()) if r.id
+        ]
+        return store.rewrite_in_key_order(
+            session=session, round_ids=round_ids, only_if_unsettled=True
+        )
+
+
+def publish_and_settle(deps: Deps) -> None:
+    """The publish job: publish closed weeks, then settle the open rounds' storage order."""
+    publish_due_weeks(deps)
+    settle_open_answers(deps)
+
+
 @dataclass(frozen=True, slots=True)
 class OpenProgress:
     """The open week as anyone may see it: a share answered so far, in steps of 10%."""
