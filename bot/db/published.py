@@ -149,9 +149,7 @@ def rewrite_in_key_order(
     session.execute(text("LOCK TABLE answer IN SHARE ROW EXCLUSIVE MODE"))
     if only_if_unsettled:
         mixed = session.execute(
-            text(
-                "SELECT count(DISTINCT xmin::text) > 1 FROM answer WHERE round_id = ANY(:ids)"
-            ),
+            text("SELECT count(DISTINCT xmin::text) > 1 FROM answer WHERE round_id = ANY(:ids)"),
             ids,
         ).scalar_one()
         if not mixed:

@@ -203,9 +203,7 @@ def settle_open_answers(deps: Deps) -> bool:
     """Put the open rounds' answers back in key order (PostgreSQL), so a dump tells click
     order apart only within the few minutes since the last run (the publish job's cadence)."""
     with session_scope(deps.engine) as session:
-        round_ids = [
-            r.id for r in repo.open_rounds(session=session, now=deps.clock.now()) if r.id
-        ]
+        round_ids = [r.id for r in repo.open_rounds(session=session, now=deps.clock.now()) if r.id]
         return store.rewrite_in_key_order(
             session=session, round_ids=round_ids, only_if_unsettled=True
         )
