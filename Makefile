@@ -25,10 +25,12 @@ typecheck: $(STAMP)
 
 # The whole suite on SQLite, then every database-backed test again on a throwaway PostgreSQL
 # server started from the machine's binaries (tests that touch no database ran once already;
-# the demo test is SQLite-only: the demo always runs on embedded defaults).
+# the demo test is SQLite-only: the demo always runs on embedded defaults). One worker per
+# core (pytest-xdist); the demo tests share one run of the demo on one worker.
+XDIST := -n auto --dist loadgroup
 test: lint typecheck
-	$(BIN)/pytest
-	$(BIN)/pytest --database=postgresql -m "not demo"
+	$(BIN)/pytest $(XDIST)
+	$(BIN)/pytest $(XDIST) --database=postgresql -m "not demo"
 
 # Not run by CI: figures beside baselines measured in the same run (BENCH_SCALE=0.1 for a quick look).
 bench: $(STAMP)

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from bot.analytics.rotation import plan_round
+from bot.analytics.rotation import plan_round, round_length
 from bot.prompts import Prompts
 from bot.pseudonym import pseudonym
 
@@ -52,7 +52,7 @@ def _open_rounds(engine: Engine, prompts: Prompts, weeks: int) -> list[tuple[int
                     "closes": opened + timedelta(days=5),
                 },
             ).scalar_one()
-            questions = plan_round(rotating, bank.outcome_question, week, QUESTIONS_PER_ROUND)
+            questions = plan_round(rotating, bank.outcome_questions, week, QUESTIONS_PER_ROUND)
             connection.execute(
                 text(
                     "INSERT INTO round_question (round_id, question_id, position)"
@@ -97,7 +97,8 @@ def load_answers(
     key: bytes,
     seed: int = 1,
 ) -> int:
-    """`weeks` weekly rounds of 4 statements, answered by every one of `people`; rows loaded."""
+    """`weeks` weekly rounds (3 rotating statements and every outcome item), answered by every
+    one of `people`; rows loaded."""
     rounds = _open_rounds(engine, prompts, weeks)
     raw = engine.raw_connection()
     try:
@@ -127,4 +128,4 @@ def load_answers(
         raw.commit()
     finally:
         raw.close()
-    return people * weeks * QUESTIONS_PER_ROUND
+    return people * weeks * round_length(QUESTIONS_PER_ROUND, len(prompts.bank.outcome_questions))

@@ -237,30 +237,73 @@ def scheduler() -> None:
 
 
 @pulse_app.command("send")
-def pulse_send() -> None:
-    """Send an ad hoc pulse round now to every participant."""
+def pulse_send(
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Send without asking first (scripts, cron).")
+    ] = False,
+) -> None:
+    """Send this week's pulse round now to every participant, after saying what it does.
+
+    It is the week's round: the scheduled one is then skipped, and a week that already had its
+    round gets none. Asks before sending; without a terminal to ask in, needs --yes."""
     from bot.db.models import RoundKind
+    from bot.errors import CxError
+    from bot.render.adhoc_round import plan_lines
     from bot.runtime import build_deps
-    from bot.services.rounds import send_round
+    from bot.services.rounds import plan_adhoc_round, send_round
+    from bot.slack.errors import error_text
     from bot.slack.gateway import make_gateway
 
     _setup_logging()
     settings = _settings()
     _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to send DMs.")
     deps = build_deps(settings)
-    report = send_round(deps, make_gateway(settings), kind=RoundKind.ADHOC)
-    console.print(
-        f"Round {report.period}: {report.sent} sent, {report.failed} could not be reached."
-    )
+    gateway = make_gateway(settings)
+    copy = deps.prompts.copy
+
+    def say(text: str) -> None:
+        console.print(text, markup=False, highlight=False, emoji=False)
+
+    try:
+        plan = plan_adhoc_round(deps, gateway)
+        for line in plan_lines(plan, copy, days=deps.settings.round_days):
+            say(line)
+        if not plan.may_send:
+            raise typer.Exit(1)
+        if not yes:
+            if not sys.stdin.isatty():
+                say(copy.t("scheduling.cli_needs_yes"))
+                raise typer.Exit(2)
+            if not typer.confirm(copy.t("scheduling.cli_prompt"), default=False):
+                say(copy.t("scheduling.cancelled"))
+                raise typer.Exit(1)
+        report = send_round(deps, gateway, kind=RoundKind.ADHOC, period=plan.period)
+    except CxError as error:
+        say(error_text(deps, error))
+        raise typer.Exit(1) from error
+    finally:
+        deps.engine.dispose()
+    say(f"Round {report.period}: {report.sent} sent, {report.failed} could not be reached.")
+    say(copy.t("scheduling.sent_is_the_weeks", period=report.period))
 
 
 @app.command()
 def digest(
+    *,
     post: Annotated[bool, typer.Option("--post", help="Post it to CX_LEADERSHIP_CHANNEL.")] = False,
     print_: Annotated[bool, typer.Option("--print", help="Print it here.")] = False,
     json_: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    blocks_: Annotated[
+        bool,
+        typer.Option(
+            "--blocks",
+            help="Print the Block Kit payload --post sends ({text, blocks}): paste it into "
+            "Block Kit Builder.",
+        ),
+    ] = False,
     chart: Annotated[
-        Path | None, typer.Option("--chart", help="Save the trend chart as a PNG here.")
+        Path | None,
+        typer.Option("--chart", help="Save the trend chart as a PNG here (the heatmap beside it)."),
     ] = None,
     period: Annotated[
         str | None, typer.Option(help="Which week, as YYYY-Www (default: the latest).")
@@ -273,16 +316,17 @@ def digest(
     from bot.errors import CxError
     from bot.render.chart import trend_chart
     from bot.render.digest import digest_message
+    from bot.render.heatmap import heatmap_image
     from bot.render.json_report import report_json
     from bot.runtime import build_deps
     from bot.sandbox.transcript import render_channel
     from bot.services.digest import build_digest
-    from bot.services.publishing import post_digest
+    from bot.services.publishing import post_digest, send_team_nudges
     from bot.slack.errors import error_text
     from bot.slack.gateway import make_gateway
 
-    if sum([post, print_, json_]) + (chart is not None) == 0:
-        console.print("Say at least one of --post, --print, --json or --chart FILE.")
+    if sum([post, print_, json_, blocks_]) + (chart is not None) == 0:
+        console.print("Say at least one of --post, --print, --json, --blocks or --chart FILE.")
         raise typer.Exit(2)
     if period is not None and not re.fullmatch(r"\d{4}-W\d{2}", period):
         console.print(f"--period must look like 2026-W48, not {period!r}.")
@@ -294,22 +338,35 @@ def digest(
         if json_:
             # Plain stdout, no rich markup, so tools can parse it.
             sys.stdout.write(json.dumps(report_json(report), indent=2) + "\n")
+        if blocks_:
+            # Exactly what --post sends (the chart and heatmap go as files beside it).
+            payload = digest_message(report, deps.prompts, zone_name=settings.timezone)
+            body = {"text": payload.text, "blocks": [b.to_dict() for b in payload.blocks]}
+            sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
         if print_:
             message = digest_message(report, deps.prompts, zone_name=settings.timezone)
             blocks = [block.to_dict() for block in message.blocks]
             transcript = render_channel([{"text": message.text, "blocks": blocks}], width=100)
             console.print(transcript, markup=False, highlight=False, emoji=False, soft_wrap=True)
         if chart is not None:
-            drawn = trend_chart(report.history, deps.prompts)
+            drawn = trend_chart(report, deps.prompts)
             if drawn is None:
                 console.print("Nothing to draw yet: no dimension has a reading to show.")
                 raise typer.Exit(1)
             chart.write_bytes(drawn.png)
             console.print(f"Chart saved to {chart} ({drawn.alt_text})", highlight=False)
+            heat = heatmap_image(report, deps.prompts)
+            if heat is not None:  # beside it: chart.png -> chart-heatmap.png
+                beside = chart.with_name(f"{chart.stem}-heatmap{chart.suffix or '.png'}")
+                beside.write_bytes(heat.png)
+                console.print(f"Heatmap saved to {beside} ({heat.alt_text})", highlight=False)
         if post:
             _require(settings.slack_bot_token, "SLACK_BOT_TOKEN", "The bot needs it to post.")
-            posted, _ = post_digest(deps, make_gateway(settings), period=report.period)
+            gateway = make_gateway(settings)
+            posted, _ = post_digest(deps, gateway, period=report.period)
             console.print(f"Digest for {posted.period} posted.")
+            nudged = send_team_nudges(deps, gateway, posted)
+            console.print(deps.prompts.copy.t("team_leads.nudges_sent", count=nudged))
     except CxError as error:
         console.print(error_text(deps, error))
         raise typer.Exit(1) from error
@@ -323,7 +380,8 @@ def import_(
 ) -> None:
     """Load historic answers from a CSV file: all or nothing, idempotent.
 
-    Columns: date, respondent, team, is_leader, question_id, score and optionally comment.
+    Columns: date, respondent, team, is_leader, question_id, score (1-5, or n/a for
+    "doesn't apply to me") and optionally comment.
     Importing the same file again adds nothing."""
     from rich.progress import Progress
 
@@ -332,7 +390,7 @@ def import_(
 
     settings = _settings()
     deps = build_deps(settings)
-    known = {q.id for d in deps.prompts.bank.dimensions for q in d.questions}
+    known = deps.prompts.bank.known_question_ids  # retired ids too: older exports carry them
     try:
         with Progress(console=err_console, transient=True) as progress:
             lines = max(count_lines(file) - 1, 1)

@@ -85,3 +85,40 @@ class WeekAlreadyPublished(CxError):
     """A round asked for in a week whose results are already published (and so frozen)."""
 
     copy_key = "errors.week_already_published"
+
+
+class RoundAlreadyThisWeek(CxError):
+    """An ad hoc round asked for in a week that already has its round: one a week, so nobody
+    is asked twice (`period`, and when the week's round `opened` and for how many `invited`)."""
+
+    copy_key = "scheduling.already_this_week"
+
+
+class NobodyToAsk(CxError):
+    """An ad hoc round with nobody to send it to: it would use up the week's round for nothing."""
+
+    copy_key = "scheduling.nobody_to_ask"
+
+
+class PulseConfirmationExpired(CxError):
+    """A confirmed ad hoc round of a week (`period`) that is over by the time of the click."""
+
+    copy_key = "scheduling.confirmation_expired"
+
+
+class CommitmentDueInPast(CxError):
+    """A commitment's due date that no follow-up could measure (past, or too far out)."""
+
+    copy_key = "errors.commitment_due"
+
+
+class CommitLeadersOnly(CxError):
+    """Someone who is neither a leader nor an admin pressed "I'll take this on"."""
+
+    copy_key = "commitments.not_allowed"
+
+
+class CommentsLeadersOnly(CxError):
+    """Someone who is neither a leader nor an admin asked to read all comments."""
+
+    copy_key = "comments.not_allowed"

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from string import Formatter
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -36,6 +36,8 @@ SLACK_TEXT_LIMITS: dict[str, int] = {
     "pulse.comment_button": 75,
     "commands.forget_me_confirm_button": 75,
     "commands.forget_me_cancel_button": 75,
+    "scheduling.confirm_button": 75,
+    "scheduling.cancel_button": 75,
     "commands.forget_me_dialog_title": 100,
     "commands.forget_me_dialog_text": 300,
     "commands.forget_me_dialog_confirm": 30,
@@ -55,17 +57,56 @@ class ScalePoint(_Strict):
     label: str = Field(min_length=1, max_length=40)
 
 
+class NotApplicablePoint(_Strict):
+    """The "doesn't apply to me" choice: stored as score 0 (`bot.db.models.NOT_APPLICABLE`),
+    so the person counts as having answered, but the answer is part of no figure's n."""
+
+    score: Literal[0]
+    label: str = Field(min_length=1, max_length=40)
+
+
+class SourceSpec(_Strict):
+    """A seed article (../shared/seeds/<file>) as people know it: its real title.
+
+    `title_in_file` is False for a seed whose file starts with the body rather than the title;
+    its title is then the original post's, at `url`.
+    """
+
+    title: str = Field(min_length=1, max_length=120)
+    title_in_file: bool = True
+    url: str | None = Field(default=None, pattern=r"^https://")
+
+    @model_validator(mode="after")
+    def _title_found_somewhere(self) -> SourceSpec:
+        if not self.title_in_file and self.url is None:
+            raise ValueError("a title that is not in its seed file needs the url it comes from")
+        return self
+
+
 class QuestionSpec(_Strict):
     id: str = Field(pattern=r"^[a-z_]+\.[a-z0-9_]+$", max_length=80)
     text: str = Field(min_length=10, max_length=200)
     source: str = Field(min_length=1, max_length=120)
 
 
+class RetiredQuestionSpec(QuestionSpec):
+    """A statement no longer asked (reworded or removed). Its answers keep its id and count in
+    the dimension its id starts with; `replaced_by` names the statements asked instead."""
+
+    replaced_by: tuple[str, ...] = ()
+
+
+# Slack shows a dimension's `why` in App Home (a context block's text, 3,000 characters with
+# the name) and under `/cx score <dimension>` (a section, 3,000): far more than this.
+WHY_MAX_CHARS = 400
+
+
 class DimensionSpec(_Strict):
     id: str = Field(pattern=r"^[a-z_]+$", max_length=40)
     name: str = Field(min_length=1, max_length=30)
     short: str = Field(min_length=1, max_length=5)  # column heading in the team heatmap
-    why: str = Field(min_length=1, max_length=240)
+    # Names the seed's real title and quotes the line it draws on (checked against `sources`).
+    why: str = Field(min_length=1, max_length=WHY_MAX_CHARS)
     source: str
     questions: tuple[QuestionSpec, ...] = Field(min_length=1)
 
@@ -78,12 +119,31 @@ class DimensionSpec(_Strict):
 
 
 class QuestionBank(_Strict):
-    """The statements people answer, grouped by dimension; order drives the rotation."""
+    """The statements people answer, grouped by dimension; order drives the rotation.
+
+    The outcome dimension holds the outcome items (at least two: customer-first behaviour and
+    customer outcomes), all asked every round; the other dimensions rotate. `retired` lists the
+    statements of earlier versions that are no longer asked, so old answers keep their ids.
+    """
 
     version: int
     scale: tuple[ScalePoint, ...]
-    outcome_question: str
+    not_applicable: NotApplicablePoint
+    outcome_dimension: str
+    sources: dict[str, SourceSpec] = Field(min_length=1)
     dimensions: tuple[DimensionSpec, ...] = Field(min_length=2)
+    retired: tuple[RetiredQuestionSpec, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_version_1(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and "outcome_question" in data:
+            raise ValueError(
+                "this is a version 1 bank (one `outcome_question`); version 2 names the "
+                "`outcome_dimension`, whose two or more items are all asked every round, and "
+                "adds `not_applicable`, `sources` and `retired` (see cx-pulse's prompts/)"
+            )
+        return data
 
     @model_validator(mode="after")
     def _consistent(self) -> QuestionBank:
@@ -94,12 +154,51 @@ class QuestionBank(_Strict):
             raise ValueError("question ids must be unique")
         if len({d.id for d in self.dimensions}) != len(self.dimensions):
             raise ValueError("dimension ids must be unique")
-        if self.outcome_question not in ids:
-            raise ValueError(f"outcome_question {self.outcome_question} is not in the bank")
-        outcome_dim = self.outcome_question.split(".", 1)[0]
-        if len(self.dimension(outcome_dim).questions) != 1:
-            raise ValueError("the outcome dimension holds exactly the outcome question")
+        try:
+            outcome = self.dimension(self.outcome_dimension)
+        except KeyError:
+            raise ValueError(
+                f"outcome_dimension {self.outcome_dimension} is not in the bank"
+            ) from None
+        if len(outcome.questions) < 2:
+            raise ValueError(
+                "the outcome dimension needs at least two outcome items "
+                "(customer-first behaviour and customer outcomes)"
+            )
+        self._check_sources()
+        self._check_retired(set(ids))
         return self
+
+    def _check_sources(self) -> None:
+        for dimension in self.dimensions:
+            cited = [dimension.source, *(q.source for q in dimension.questions)]
+            unknown = sorted(set(cited) - set(self.sources))
+            if unknown:
+                raise ValueError(
+                    f"{dimension.id}: no title under `sources` for {', '.join(unknown)}"
+                )
+            title = self.sources[dimension.source].title
+            if title not in dimension.why:
+                raise ValueError(
+                    f"{dimension.id}: `why` must name its source by its title, {title!r}"
+                )
+        unknown = sorted({q.source for q in self.retired} - set(self.sources))
+        if unknown:
+            raise ValueError(f"retired: no title under `sources` for {', '.join(unknown)}")
+
+    def _check_retired(self, active: set[str]) -> None:
+        dimension_ids = {d.id for d in self.dimensions}
+        retired = [q.id for q in self.retired]
+        if len(retired) != len(set(retired)):
+            raise ValueError("retired question ids must be unique")
+        for question in self.retired:
+            if question.id in active:
+                raise ValueError(f"{question.id} is both asked and retired")
+            if question.id.split(".", 1)[0] not in dimension_ids:
+                raise ValueError(f"retired {question.id} belongs to no dimension of the bank")
+            stray = [q for q in question.replaced_by if q not in active]
+            if stray:
+                raise ValueError(f"retired {question.id} is replaced by unknown {', '.join(stray)}")
 
     def dimension(self, dimension_id: str) -> DimensionSpec:
         for dimension in self.dimensions:
@@ -108,8 +207,9 @@ class QuestionBank(_Strict):
         raise KeyError(dimension_id)
 
     @property
-    def outcome_dimension(self) -> str:
-        return self.outcome_question.split(".", 1)[0]
+    def outcome_questions(self) -> tuple[str, ...]:
+        """The outcome items, in bank order: every round ends on all of them."""
+        return tuple(q.id for q in self.dimension(self.outcome_dimension).questions)
 
     @property
     def rotating_dimensions(self) -> tuple[DimensionSpec, ...]:
@@ -117,9 +217,29 @@ class QuestionBank(_Strict):
 
     @cached_property
     def questions_by_id(self) -> dict[str, tuple[DimensionSpec, QuestionSpec]]:
+        """The statements asked now (retired ones are in `retired_by_id`)."""
         return {q.id: (d, q) for d in self.dimensions for q in d.questions}
 
+    @cached_property
+    def retired_by_id(self) -> dict[str, RetiredQuestionSpec]:
+        return {q.id: q for q in self.retired}
+
+    @property
+    def known_question_ids(self) -> set[str]:
+        """Every statement id answers may carry: those asked now and the retired ones."""
+        return set(self.questions_by_id) | set(self.retired_by_id)
+
+    @property
+    def choices(self) -> tuple[ScalePoint | NotApplicablePoint, ...]:
+        """The buttons under a statement, in order: the scale, then "doesn't apply to me"."""
+        return (*self.scale, self.not_applicable)
+
     def label(self, score: int) -> str:
+        """The words for a stored score: a scale point, or "doesn't apply to me" for 0."""
+        if score == self.not_applicable.score:
+            return self.not_applicable.label
+        if not 1 <= score <= len(self.scale):
+            raise ValueError(f"no label for score {score}")
         return self.scale[score - 1].label
 
 
@@ -132,13 +252,21 @@ class NudgeSpec(_Strict):
 class NudgeLibrary(_Strict):
     version: int
     nudges: dict[str, tuple[NudgeSpec, ...]]
+    # Actions a team lead can take with their own team this week (the team nudge), by dimension.
+    team: dict[str, tuple[NudgeSpec, ...]] = Field(default_factory=dict)
 
     def for_dimension(self, dimension_id: str) -> tuple[NudgeSpec, ...]:
         return self.nudges.get(dimension_id, ())
 
+    def for_team(self, dimension_id: str) -> tuple[NudgeSpec, ...]:
+        """The team-level actions for a dimension; a library without any for it (an older
+        CX_PROMPTS_DIR) falls back to the dimension's general nudges."""
+        return self.team.get(dimension_id) or self.for_dimension(dimension_id)
+
     @cached_property
     def by_id(self) -> dict[str, NudgeSpec]:
-        return {n.id: n for items in self.nudges.values() for n in items}
+        groups = [*self.nudges.values(), *self.team.values()]
+        return {n.id: n for items in groups for n in items}
 
 
 class Copy:
@@ -196,6 +324,11 @@ class Prompts:
         missing = [d.id for d in bank.dimensions if not nudges.for_dimension(d.id)]
         if missing:
             raise ValueError(f"nudges.yaml has no nudge for: {', '.join(missing)}")
+        uncited = sorted({n.source for n in nudges.by_id.values()} - set(bank.sources))
+        if uncited:
+            raise ValueError(
+                f"nudges.yaml cites {', '.join(uncited)}, which questions.yaml's `sources` lacks"
+            )
         self.bank = bank
         self.nudges = nudges
         self.copy = copy
@@ -216,9 +349,13 @@ class Prompts:
         return self._languages.get(DEFAULT_LANGUAGE, self)
 
     def statement(self, question_id: str, default: str) -> str:
-        """A question's text in this language; `default` for statements no longer in the bank."""
+        """A question's text in this language, retired ones included; `default` for statements
+        the bank does not know at all."""
         found = self.bank.questions_by_id.get(question_id)
-        return found[1].text if found is not None else default
+        if found is not None:
+            return found[1].text
+        retired = self.bank.retired_by_id.get(question_id)
+        return retired.text if retired is not None else default
 
     def nudge_text(self, nudge_id: str, default: str) -> str:
         """A nudge's text in this language; `default` for nudges no longer in the library."""
@@ -304,18 +441,22 @@ def _shown(path: Path, root: Path) -> str:
 def bank_texts(bank: QuestionBank) -> dict[str, str]:
     """The translatable text of a bank, keyed as a translation file spells it."""
     texts = {f"scale.{p.score}": p.label for p in bank.scale}
+    texts["scale.not_applicable"] = bank.not_applicable.label
     for dimension in bank.dimensions:
         for name in ("name", "short", "why"):
             texts[f"dimensions.{dimension.id}.{name}"] = getattr(dimension, name)
     for dimension in bank.dimensions:
         for question in dimension.questions:
             texts[f"questions.{question.id}"] = question.text
+    # Retired statements too: a person's App Home lists their answers to them.
+    for retired in bank.retired:
+        texts[f"questions.{retired.id}"] = retired.text
     return texts
 
 
 def nudge_texts(nudges: NudgeLibrary) -> dict[str, str]:
     texts: dict[str, str] = {}
-    for items in nudges.nudges.values():
+    for items in [*nudges.nudges.values(), *nudges.team.values()]:
         for nudge in items:
             if f"nudges.{nudge.id}" in texts:
                 raise ValueError(f"nudge id {nudge.id} is used twice")
@@ -404,18 +545,21 @@ def load_translation(english: Prompts, directory: Path) -> Prompts:
     bank_data = english.bank.model_dump()
     for point in bank_data["scale"]:
         point["label"] = texts[f"scale.{point['score']}"]
+    bank_data["not_applicable"]["label"] = texts["scale.not_applicable"]
     for dimension in bank_data["dimensions"]:
         for name in ("name", "short", "why"):
             dimension[name] = texts[f"dimensions.{dimension['id']}.{name}"]
         for question in dimension["questions"]:
             question["text"] = texts[f"questions.{question['id']}"]
+    for retired in bank_data["retired"]:
+        retired["text"] = texts[f"questions.{retired['id']}"]
     bank = _revalidate(QuestionBank, bank_data, bank_path)
 
     nudges_path = _shown(directory / "nudges.yaml", root)
     texts = flat["nudges.yaml"]
     _check_translation(nudge_texts(english.nudges), texts, nudges_path)
     nudge_data = english.nudges.model_dump()
-    for items in nudge_data["nudges"].values():
+    for items in [*nudge_data["nudges"].values(), *nudge_data["team"].values()]:
         for nudge in items:
             nudge["text"] = texts[f"nudges.{nudge['id']}"]
     nudges = _revalidate(NudgeLibrary, nudge_data, nudges_path)

@@ -16,6 +16,10 @@ from bot.settings import Settings
 
 
 def sync_question_bank(engine: Engine, prompts: Prompts) -> None:
+    """Mirror the bank into the question table: the statements asked now are active; retired
+    ones (reworded in a later version) stay, inactive, so their answers keep their ids and
+    count in their dimension. A fresh database gets the retired rows too, so an old export
+    with their ids can still be imported."""
     bank = prompts.bank
     questions = [
         Question(
@@ -23,11 +27,23 @@ def sync_question_bank(engine: Engine, prompts: Prompts) -> None:
             dimension=d.id,
             text=q.text,
             source=q.source,
-            is_outcome=q.id == bank.outcome_question,
+            is_outcome=d.id == bank.outcome_dimension,
         )
         for d in bank.dimensions
         for q in d.questions
     ]
+    for retired in bank.retired:
+        dimension = retired.id.split(".", 1)[0]
+        questions.append(
+            Question(
+                id=retired.id,
+                dimension=dimension,
+                text=retired.text,
+                source=retired.source,
+                is_outcome=dimension == bank.outcome_dimension,
+                active=False,
+            )
+        )
     with session_scope(engine) as session:
         repo.sync_questions(session=session, questions=questions)
 
@@ -54,10 +70,15 @@ def build_deps(
         settings.database_url, pool_size=settings.send_workers + 5, max_overflow=20
     )
     if migrate:
-        from bot.db.migrate import upgrade_to_head
+        from bot.db.migrate import upgrade_once
 
-        upgrade_to_head(engine, pseudonym_key=settings.pseudonym_key.get_secret_value())
-        sync_question_bank(engine, prompts)  # in English, whatever the organisation's language
+        # Once per process and database, however many scheduled jobs start at the same moment.
+        upgrade_once(
+            engine,
+            pseudonym_key=settings.pseudonym_key.get_secret_value(),
+            # In English, whatever the organisation's language.
+            then=lambda: sync_question_bank(engine, prompts),
+        )
     return Deps(
         env=settings,
         engine=engine,

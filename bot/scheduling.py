@@ -99,7 +99,13 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
 
 def start(scheduler: BaseScheduler, settings: Settings) -> None:
     """Start with the jobs installed. Nothing an admin changes in App Home retimes a trigger:
-    the pulse job reads the schedule at every run, and the rest follow only the environment."""
+    the pulse job reads the schedule at every run, and the rest follow only the environment.
+
+    The database is migrated first, before any job can run: jobs that fire together (the
+    digest on the pulse job's five-minute mark) then find it done (`bot.db.migrate`)."""
+    from bot.runtime import build_deps  # the wiring of the whole app; jobs use it too
+
+    build_deps(settings).engine.dispose()
     configure(scheduler, settings)
     scheduler.start(paused=True)
     install_jobs(scheduler, settings)

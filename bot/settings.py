@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -9,6 +10,9 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.analytics.periods import WEEKDAYS
+
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{1,20}")
+TEAM_NAME_MAX = 120  # member.team's length
 
 
 def _parse_weekly(value: str) -> tuple[str, int, int]:
@@ -52,6 +56,11 @@ class Settings(BaseSettings):
     # Team channels for team nudges, "support=C0123,sales=C0456"; teams without one get DMs.
     team_channels: Annotated[dict[str, str], NoDecode] = Field(
         default_factory=dict, alias="CX_TEAM_CHANNELS"
+    )
+    # Team leads, "support=U0123 U0456,sales=U0789": they see their own team's results and get
+    # its nudge (teams named as in CX_TEAM_CHANNELS). Admins change them in App Home.
+    team_leads: Annotated[dict[str, tuple[str, ...]], NoDecode] = Field(
+        default_factory=dict, alias="CX_TEAM_LEADS"
     )
     # Where teams come from: Slack user groups (smallest wins), or the members of the channels
     # named in CX_TEAM_CHANNELS.
@@ -101,6 +110,38 @@ class Settings(BaseSettings):
                 raise ValueError(f"expected team=CHANNEL_ID pairs, got {part.strip()!r}")
             pairs[team.strip()] = channel.strip()
         return pairs
+
+    @field_validator("team_leads", mode="before")
+    @classmethod
+    def _split_team_leads(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        leads: dict[str, tuple[str, ...]] = {}
+        for part in value.split(","):
+            if not part.strip():
+                continue
+            team, sep, users = part.partition("=")
+            if not sep or not team.strip() or not users.split():
+                raise ValueError(
+                    "expected team=USER_ID pairs, several user IDs separated by spaces, such as "
+                    f"'support=U0123 U0456,sales=U0789', got {part.strip()!r}"
+                )
+            known = leads.get(team.strip(), ())
+            leads[team.strip()] = known + tuple(u for u in users.split() if u not in known)
+        return leads
+
+    @field_validator("team_leads")
+    @classmethod
+    def _lead_user_ids(cls, value: dict[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+        for team, users in value.items():
+            if not team.strip() or len(team) > TEAM_NAME_MAX:
+                raise ValueError(f"a team name must be 1 to {TEAM_NAME_MAX} characters: {team!r}")
+            for user in users:
+                if not SLACK_USER_ID.fullmatch(user):
+                    raise ValueError(
+                        f"{user!r} (a lead of {team!r}) is not a Slack user ID such as U0123ABC"
+                    )
+        return {team: tuple(dict.fromkeys(users)) for team, users in value.items() if users}
 
     @model_validator(mode="after")
     def _comment_minimum_not_below_score_minimum(self) -> Settings:

@@ -25,7 +25,11 @@ def test_bank_is_big_and_broad_enough() -> None:
     statements = [q for d in bank.dimensions for q in d.questions]
     assert len(statements) >= 24
     assert len(bank.dimensions) >= 10
-    assert bank.outcome_question == "customer_outcome.proud_to_show"
+    assert bank.outcome_dimension == "customer_outcome"
+    assert bank.outcome_questions == (
+        "customer_outcome.customer_first_decisions",
+        "customer_outcome.needs_met",
+    )
     assert {
         "empowerment",
         "employees_first",

@@ -45,3 +45,37 @@ def test_bad_values_are_explained(
     monkeypatch.setenv(name, value)
     with pytest.raises(ValueError, match=message):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_team_leads_are_read_as_team_and_user_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CX_TEAM_LEADS", "support=U0AAA U0BBB, sales = U0CCC ,,support=U0BBB W0DDD")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    # A team named twice gets every lead once, in order.
+    assert settings.team_leads == {
+        "support": ("U0AAA", "U0BBB", "W0DDD"),
+        "sales": ("U0CCC",),
+    }
+    monkeypatch.delenv("CX_TEAM_LEADS")
+    assert Settings(_env_file=None).team_leads == {}  # type: ignore[call-arg]
+    # What App Home stores (JSON lists) reads back as the same value.
+    stored = Settings.model_validate({**settings.model_dump(), "team_leads": {"sales": ["U0CCC"]}})
+    assert stored.team_leads == {"sales": ("U0CCC",)}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("support", "expected team=USER_ID pairs"),
+        ("support=", "expected team=USER_ID pairs"),
+        ("=U0AAA", "expected team=USER_ID pairs"),
+        ("support=@alice", "'@alice' \\(a lead of 'support'\\) is not a Slack user ID"),
+        ("support=U0AAA;sales=U0BBB", "is not a Slack user ID"),
+        ("support=C0123", "is not a Slack user ID"),
+    ],
+)
+def test_malformed_team_leads_are_explained(
+    monkeypatch: pytest.MonkeyPatch, value: str, message: str
+) -> None:
+    monkeypatch.setenv("CX_TEAM_LEADS", value)
+    with pytest.raises(ValueError, match=f"CX_TEAM_LEADS(.|\\n)*{message}"):
+        Settings(_env_file=None)  # type: ignore[call-arg]

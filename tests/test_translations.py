@@ -49,7 +49,9 @@ def test_ids_scores_and_structure_are_the_same_in_french() -> None:
     assert [d.id for d in french.dimensions] == [d.id for d in english.dimensions]
     assert list(french.questions_by_id) == list(english.questions_by_id)
     assert [p.score for p in french.scale] == [1, 2, 3, 4, 5]
-    assert french.outcome_question == english.outcome_question
+    assert french.outcome_questions == english.outcome_questions
+    assert french.sources == english.sources  # titles are names: never translated
+    assert [q.id for q in french.retired] == [q.id for q in english.retired]
     for qid, (dimension, question) in english.questions_by_id.items():
         assert french.questions_by_id[qid][1].source == question.source
         assert french.questions_by_id[qid][0].id == dimension.id
@@ -59,6 +61,9 @@ def test_ids_scores_and_structure_are_the_same_in_french() -> None:
     }
     assert FRENCH.copy.keys() == ENGLISH.copy.keys()
     assert FRENCH.bank.label(4) == "D'accord"
+    assert FRENCH.bank.label(0) == "Ne me concerne pas"
+    # A retired statement is still shown in the reader's language (App Home lists old answers).
+    assert FRENCH.statement("customer_outcome.proud_to_show", "stored").startswith("Ce serait")
     assert FRENCH.statement("empowerment.fix_without_permission", "stored").startswith("Je peux")
     assert FRENCH.statement("retired.question", "stored") == "stored"
 
@@ -207,6 +212,22 @@ def test_a_dropped_placeholder_is_refused(prompts_dir: Path) -> None:
         "petits groupes, et jamais avec votre nom.",
     )
     with pytest.raises(ValueError, match=r"pulse\.intro has placeholders"):
+        load_prompts(prompts_dir)
+
+
+def test_a_french_why_must_keep_its_articles_real_title(prompts_dir: Path) -> None:
+    _edit(
+        prompts_dir / "fr" / "questions.yaml",
+        "« Nine reasons for failing customer experiences » : si l'entreprise ne connaît pas",
+        "« Neuf raisons d'échouer » : si l'entreprise ne connaît pas",
+    )
+    with pytest.raises(ValueError, match=r"customer_insight: `why` must name its source"):
+        load_prompts(prompts_dir)
+
+
+def test_a_missing_not_applicable_label_is_refused(prompts_dir: Path) -> None:
+    _edit(prompts_dir / "fr" / "questions.yaml", '  not_applicable: "Ne me concerne pas"\n', "")
+    with pytest.raises(ValueError, match=r"no translation for scale\.not_applicable"):
         load_prompts(prompts_dir)
 
 

@@ -124,12 +124,18 @@ def _passing(
 
 def publish_period(period: str, rows: Iterable[Observation], minimum: int) -> PublishedPeriod:
     """Gate one week's answers. Each person counts in one team and one side of the leader
-    split for the whole week (the caller resolves anyone who moved within it)."""
+    split for the whole week (the caller resolves anyone who moved within it).
+
+    Rows are scored answers, 1-5: "doesn't apply to me" (0) is in no cell, so the caller leaves
+    it out, and any other score is refused rather than counted as some scale point.
+    """
     scores: dict[tuple[str, GroupKey], list[int]] = {}
     members: dict[str, dict[GroupKey, set[str]]] = {}
     atom_people: dict[str, dict[tuple[str | None, bool], set[str]]] = {}
     teams_seen: set[str] = set()
     for row in rows:
+        if not 1 <= row.score <= 5:
+            raise ValueError(f"score {row.score} is not a point of the 1-5 scale")
         for key in _groups_of(row.team, row.is_leader):
             counts = scores.setdefault((row.dimension, key), [0, 0, 0, 0, 0])
             counts[row.score - 1] += 1

@@ -133,6 +133,9 @@ class SayDoGap:
     leaders: int
     others: int
     verdict: Verdict
+    # What is shown: the two groups' favourable shares over the same weeks (tested on means).
+    leaders_favourable: float = 0.0
+    others_favourable: float = 0.0
 
     @property
     def gap(self) -> float:
@@ -147,6 +150,9 @@ class Silo:
     lowest: str
     teams: int
     verdict: Verdict
+    # The highest and lowest teams' favourable shares over the window (tested on means).
+    highest_favourable: float = 0.0
+    lowest_favourable: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +177,9 @@ class ActionFollowUp:
     dimension: str
     since: str  # the period the action was recorded in
     verdict: Verdict
+    # Favourable shares of the readings after and before `since` (None without readings).
+    after_favourable: float | None = None
+    before_favourable: float | None = None
 
 
 @dataclass
@@ -394,6 +403,8 @@ def _say_do(
         leaders=leaders[1],
         others=others[1],
         verdict=_from_change(compare_levels(others[0], leaders[0])),
+        leaders_favourable=leaders[0].favourable_share,
+        others_favourable=others[0].favourable_share,
     )
 
 
@@ -420,6 +431,8 @@ def _silo(
         found_spread.lowest,
         len(levels),
         verdict,
+        levels[found_spread.highest].favourable_share,
+        levels[found_spread.lowest].favourable_share,
     )
 
 
@@ -433,18 +446,21 @@ def _follow_up(
     after = [c.dist for w, c in series if w > start]
     before = [c.dist for w, c in series if start - BASELINE_PERIODS < w <= start]
     verdict = Verdict(None)
+    shares: list[float | None] = [None, None]
     if after and len(before) >= 2:
         later, earlier = _level(after, noise, within), _level(before, noise, within)
         if later is not None and earlier is not None:
             verdict = _from_change(compare_levels(earlier, later))
-    return ActionFollowUp(dimension, since, verdict)
+            shares = [later.favourable_share, earlier.favourable_share]
+    return ActionFollowUp(dimension, since, verdict, *shares)
 
 
 def driver_findings(
     pairs: Mapping[str, Mapping[tuple[float, float], int]], *, confidence: float = 0.95
 ) -> list[Driver]:
-    """Rank correlation of each dimension with the outcome item, over respondent-periods:
-    `pairs` counts how many gave each (dimension score, outcome score).
+    """Rank correlation of each dimension with the outcome, over respondent-periods: `pairs`
+    counts how many gave each (dimension score, outcome score), the outcome score being the
+    respondent-period's mean over the outcome items (`respondents.driver_pair_counts`).
 
     Reported only with at least DRIVER_MIN_PAIRS pairs; intervals are widened for the number of
     dimensions looked at, so a lucky one does not stand out.

@@ -80,7 +80,11 @@ def period_means(
 
 def driver_pair_counts(means: PeriodMeans, outcome: str) -> PairCounts:
     """(dimension score, outcome score) of every respondent-period that answered both, counted
-    by dimension: what `noise.spearman_counted` needs for each driver."""
+    by dimension: what `noise.spearman_counted` needs for each driver.
+
+    The outcome score is the respondent-period's mean over the outcome dimension's items, like
+    any dimension's (customer-first behaviour and customer outcomes, both asked every round):
+    the drivers rest on the outcome as a whole, not on one statement."""
     if outcome not in means.dimensions:
         return {}
     is_outcome = means.dimension == means.dimensions.index(outcome)

@@ -3,6 +3,11 @@
 The rotating dimensions are laid on a ring; round n takes the next `slots` positions, so any
 `ceil(D / slots)` consecutive rounds cover every dimension and two consecutive rounds never
 share a dimension (hence never repeat a question). Within a dimension the statements take turns.
+
+`questions_per_round` counts the rotating slots plus one for the outcome: every round ends on
+all the outcome items (customer-first behaviour and customer outcomes), so with two of them a
+round of "4" asks 3 rotating statements and 2 outcome ones (`round_length`). Counting the
+outcome as one keeps every configured size covering the dimensions as before.
 """
 
 from __future__ import annotations
@@ -11,6 +16,11 @@ import math
 from collections.abc import Sequence
 
 COVERAGE_ROUNDS = 4
+
+
+def round_length(questions_per_round: int, outcome_items: int) -> int:
+    """How many statements a round asks: its rotating slots and every outcome item."""
+    return questions_per_round - 1 + outcome_items
 
 
 def rounds_to_cover(dimension_count: int, questions_per_round: int) -> int:
@@ -43,15 +53,18 @@ def _times_asked_before(position: int, dimension_index: int, dimension_count: in
 
 def plan_round(
     rotating: Sequence[Sequence[str]],
-    outcome_question: str,
+    outcome_questions: Sequence[str],
     sequence: int,
     questions_per_round: int,
 ) -> list[str]:
     """Question ids for the round with this `sequence` (0 for the first round ever).
 
     `rotating` lists, per rotating dimension in bank order, its question ids. The outcome
-    question always comes last, so every round ends on the customer-first outcome.
+    questions always come last, all of them, so every round ends on the customer-first outcome
+    and each respondent-week has an outcome score (the mean of the items they answered).
     """
+    if not outcome_questions or isinstance(outcome_questions, str):
+        raise ValueError("a round needs its outcome questions, as a sequence of ids")
     if sequence < 0:
         raise ValueError("sequence starts at 0")
     dimension_count = len(rotating)
@@ -64,5 +77,5 @@ def plan_round(
         questions = rotating[index]
         turn = _times_asked_before(position, index, dimension_count)
         chosen.append(questions[turn % len(questions)])
-    chosen.append(outcome_question)
+    chosen.extend(outcome_questions)
     return chosen

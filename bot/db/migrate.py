@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# Alembic keeps the running migration's context in one module-level proxy (`alembic.context`),
+# so two runs at once in one process pull it from under each other (`KeyError: 'config'`):
+# every run in this process takes its turn on this lock, whichever database it is for.
+_TURN = threading.RLock()
+_UPGRADED: set[str] = set()  # the databases this process has brought to head
 
 
 def alembic_config() -> Config:
@@ -25,10 +36,65 @@ def upgrade_to_head(engine: Engine, *, pseudonym_key: str | None = None) -> None
     `pseudonym_key` is needed only to move answers stored before pseudonyms existed (0004).
     """
     config = alembic_config()
-    with engine.begin() as connection:
+    with _TURN, engine.begin() as connection:
         config.attributes["connection"] = connection
         config.attributes["pseudonym_key"] = pseudonym_key
         command.upgrade(config, "head")
+
+
+def database_identity(engine: Engine) -> str | None:
+    """What names one database for `upgrade_once`: a SQLite file by its absolute path, a
+    PostgreSQL database with the schema its connections use (each workspace has its own).
+    None for an in-memory database, which is a new one for every engine."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        database = url.database or ""
+        if not database or database == ":memory:" or url.query.get("mode") == "memory":
+            return None
+        return f"sqlite:{os.path.abspath(database)}"
+    with engine.connect() as connection:
+        schema = connection.execute(text("SELECT current_schema()")).scalar()
+    return f"{url.render_as_string(hide_password=True)}#{schema}"
+
+
+def _at_revision(engine: Engine, revision: str | None) -> bool:
+    """Whether the database still says it is at `revision` (read quietly: no Alembic)."""
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:  # no version table: never migrated, or replaced by an empty one
+        return False
+    return [row[0] for row in found] == [revision]
+
+
+def upgrade_once(
+    engine: Engine, *, pseudonym_key: str | None = None, then: Callable[[], None] | None = None
+) -> bool:
+    """Bring the database to head once per process, however many callers ask at once.
+
+    Start-up calls this before the scheduler starts, and each scheduled job again when it
+    builds its dependencies; jobs that fire at the same moment (the default digest time falls
+    on the pulse job's five-minute mark every Monday) take turns on one lock, and all but the
+    first find the work done and go on without running Alembic. A database that no longer
+    says it is at head (replaced, or moved back by hand) is upgraded again. `then` runs in the
+    same turn on every call (the question bank's mirror), so callers never write it at once
+    either. Returns whether this call ran the migrations.
+    """
+    identity = database_identity(engine)
+    with _TURN:
+        done = identity in _UPGRADED and _at_revision(engine, _head())
+        if not done:
+            upgrade_to_head(engine, pseudonym_key=pseudonym_key)
+            if identity is not None:
+                _UPGRADED.add(identity)
+        if then is not None:
+            then()
+        return not done
+
+
+@functools.cache
+def _head() -> str | None:
+    return head_revision()
 
 
 def head_revision() -> str | None:

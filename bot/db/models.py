@@ -3,13 +3,16 @@ outputs read the `published_*` tables."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import BigInteger, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from bot.db.types import UTCDateTime
+
+# The score of "doesn't apply to me": the person answered, but is left out of every n.
+NOT_APPLICABLE = 0
 
 
 class RoundKind(StrEnum):
@@ -118,14 +121,14 @@ class Answer(SQLModel, table=True):
     """
 
     __table_args__ = (
-        CheckConstraint("score BETWEEN 1 AND 5", name="ck_answer_score_range"),
+        CheckConstraint("score BETWEEN 0 AND 5", name="ck_answer_score_range"),
         {"sqlite_with_rowid": False},
     )
 
     round_id: int = Field(foreign_key="pulse_round.id", primary_key=True)
     respondent: str = Field(max_length=64, primary_key=True, index=True)
     question_id: str = Field(foreign_key="question.id", max_length=80, primary_key=True)
-    score: int
+    score: int  # 1-5, or NOT_APPLICABLE: counted as answered, never part of a figure's n
     comment: str | None = Field(default=None, max_length=3000)
     click_order: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
 
@@ -208,6 +211,8 @@ class PublishedComment(SQLModel, table=True):
     position: int
     text: str = Field(max_length=3000)
     author_tag: str = Field(max_length=64, index=True)
+    # Set only when the dimension alone met the comment rule that week.
+    dimension: str | None = Field(default=None, max_length=40)
 
 
 class PostedDigest(SQLModel, table=True):
@@ -243,6 +248,31 @@ class ActionItem(SQLModel, table=True):
     created_by: str | None = Field(default=None, max_length=32)  # cleared by forget-me
     period: str = Field(max_length=16)
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False, index=True))
+    owner: str | None = Field(default=None, max_length=32)  # who leads it; cleared by forget-me
+    due_on: date | None = Field(default=None)
+    # When the digest reported whether the dimension moved (once, at or after due_on).
+    followed_up_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    outcome: str | None = Field(default=None, max_length=400)  # JSON: what the follow-up found
+
+
+class FocusProposal(SQLModel, table=True):
+    """The focus a published week's digest proposed, fixed the first time it was built."""
+
+    __tablename__ = "focus_proposal"
+
+    period: str = Field(primary_key=True, max_length=16)
+    dimension: str = Field(max_length=40)
+
+
+class TeamNudgeSent(SQLModel, table=True):
+    """A team nudge delivered to a lead or a team channel (`target`) in a calendar week."""
+
+    __tablename__ = "team_nudge_sent"
+
+    target: str = Field(primary_key=True, max_length=32)
+    week: str = Field(primary_key=True, max_length=16)  # ISO week of sending, "2026-W49"
+    team: str = Field(primary_key=True, max_length=120)
+    sent_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class WorkspaceSetting(SQLModel, table=True):

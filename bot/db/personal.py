@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.db.models import Answer, Delivery, PulseRound, Question
+from bot.db.models import Answer, Delivery, DeliveryStatus, PulseRound, Question
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,3 +61,43 @@ def answered_rounds(*, session: Session, respondent: str, round_ids: list[int]) 
         .group_by(col(Answer.round_id))
     ).all()
     return {round_id for round_id, _ in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenInvitation:
+    round_id: int
+    period: str
+    closes_at: datetime
+
+
+def open_invitation(*, session: Session, member_id: int, now: datetime) -> OpenInvitation | None:
+    """The open round whose pulse is in this member's DMs now (the newest, should there be two)."""
+    row = session.exec(
+        select(PulseRound.id, PulseRound.period, PulseRound.closes_at)
+        .join(Delivery, col(Delivery.round_id) == col(PulseRound.id))
+        .where(
+            Delivery.member_id == member_id,
+            Delivery.status == DeliveryStatus.SENT,
+            col(PulseRound.opened_at) <= now,
+            col(PulseRound.closes_at) > now,
+        )
+        .order_by(col(PulseRound.opened_at).desc())
+    ).first()
+    if row is None or row[0] is None:
+        return None
+    return OpenInvitation(row[0], row[1], row[2])
+
+
+def pending_pulse_due(*, session: Session, member_id: int, now: datetime) -> datetime | None:
+    """When this member's pulse of an open round is due, if it has not reached them yet (a
+    scheduled round reaches each person at the pulse time on their own clock)."""
+    due: datetime | None = session.exec(
+        select(func.min(Delivery.due_at))
+        .join(PulseRound, col(PulseRound.id) == col(Delivery.round_id))
+        .where(
+            Delivery.member_id == member_id,
+            col(Delivery.status).in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)),
+            col(PulseRound.closes_at) > now,
+        )
+    ).one()
+    return due

@@ -250,13 +250,21 @@ def load_weeks(*, session: Session, periods: Sequence[str]) -> dict[str, WeekRec
     return out
 
 
-def week_comments(*, session: Session, period: str) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class WeekComment:
+    text: str
+    dimension: str | None  # None when the dimension alone did not meet the comment rule
+
+
+def week_comments(*, session: Session, period: str) -> list[WeekComment]:
+    """A published week's comments in the order fixed at publication (random, never by
+    time or person), so every output and every page shows them in the same order."""
     query = (
-        select(PublishedComment.text)
+        select(PublishedComment.text, PublishedComment.dimension)
         .where(PublishedComment.period == period)
         .order_by(col(PublishedComment.position), col(PublishedComment.id))
     )
-    return list(session.exec(query).all())
+    return [WeekComment(text, dimension) for text, dimension in session.exec(query).all()]
 
 
 def delete_comments_by_tags(*, session: Session, tags: Sequence[str]) -> tuple[int, list[str]]:

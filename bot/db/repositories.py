@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from bot.db.models import (
+    NOT_APPLICABLE,
     ActionItem,
     Answer,
     Delivery,
@@ -25,6 +27,7 @@ from bot.db.models import (
     Question,
     RoundKind,
     RoundQuestion,
+    TeamNudgeSent,
     WorkspaceSetting,
 )
 
@@ -120,7 +123,8 @@ def participants(*, session: Session) -> Sequence[Member]:
 
 
 def sync_questions(*, session: Session, questions: Iterable[Question]) -> None:
-    """Mirror the bank; statements removed from prompts/ stay (answers refer to them) but retire."""
+    """Mirror the bank; statements removed from prompts/ stay (answers refer to them) but retire,
+    and so does any given with `active=False` (the bank's retired statements)."""
     current = {q.id: q for q in session.exec(select(Question)).all()}
     wanted: set[str] = set()
     for question in questions:
@@ -133,7 +137,7 @@ def sync_questions(*, session: Session, questions: Iterable[Question]) -> None:
         row.text = question.text
         row.source = question.source
         row.is_outcome = question.is_outcome
-        row.active = True
+        row.active = question.active
     for question_id, row in current.items():
         if question_id not in wanted:
             row.active = False
@@ -196,6 +200,26 @@ def create_round(
         )
     session.flush()
     return pulse_round
+
+
+def week_round(*, session: Session, period: str) -> PulseRound | None:
+    """The round a week already has, scheduled or ad hoc: there is one a week, so nobody is
+    asked twice (imported history aside). Both kinds take the week as their schedule key; the
+    period match also finds an ad hoc round from before that, which has none."""
+    query = select(PulseRound).where(
+        PulseRound.period == period, col(PulseRound.kind) != RoundKind.IMPORTED
+    )
+    return session.exec(query.order_by(col(PulseRound.opened_at))).first()
+
+
+def periods_with_a_round(*, session: Session, periods: Sequence[str]) -> set[str]:
+    """Which of `periods` already have their week's round (see `week_round`)."""
+    if not periods:
+        return set()
+    query = sa_select(col(PulseRound.period)).where(
+        col(PulseRound.period).in_(periods), col(PulseRound.kind) != RoundKind.IMPORTED
+    )
+    return {row[0] for row in session.execute(query)}
 
 
 def round_questions(*, session: Session, round_id: int) -> list[Question]:
@@ -415,6 +439,19 @@ def delivery_counts(*, session: Session, round_id: int) -> tuple[int, int]:
     return int(sent), int(responded)
 
 
+def invitation_counts(*, session: Session, round_id: int) -> tuple[int, int, int]:
+    """(invited, sent, waiting): the round's deliveries, those in people's DMs by now, and
+    those still to go (a scheduled round reaches each person at their own local time)."""
+    rows = session.execute(
+        sa_select(col(Delivery.status), func.count())
+        .where(col(Delivery.round_id) == round_id)
+        .group_by(col(Delivery.status))
+    ).all()
+    counts = {status: int(count) for status, count in rows}
+    waiting = counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.SENDING, 0)
+    return sum(counts.values()), counts.get(DeliveryStatus.SENT, 0), waiting
+
+
 # --- answers -------------------------------------------------------------------------------
 
 
@@ -453,6 +490,11 @@ def forget(
         .values(created_by=None)
     )
     session.execute(
+        update(ActionItem).where(col(ActionItem.owner) == slack_user_id).values(owner=None)
+    )
+    session.execute(delete(TeamNudgeSent).where(col(TeamNudgeSent.target) == slack_user_id))
+    _drop_team_lead(session, slack_user_id)
+    session.execute(
         update(WorkspaceSetting)
         .where(col(WorkspaceSetting.updated_by) == slack_user_id)
         .values(updated_by=None)
@@ -487,6 +529,20 @@ def periods_answered(*, session: Session, respondent: str) -> list[str]:
 
 def forgotten_pseudonyms(*, session: Session) -> set[str]:
     return set(session.exec(select(ForgottenMember.pseudonym)).all())
+
+
+def _drop_team_lead(session: Session, slack_user_id: str) -> None:
+    """Take a forgotten person off the team leads an admin stored in App Home."""
+    row = session.get(WorkspaceSetting, "team_leads")
+    if row is None:
+        return
+    leads = json.loads(row.value)
+    if not isinstance(leads, dict):
+        return
+    kept = {team: [u for u in users if u != slack_user_id] for team, users in leads.items()}
+    row.value = json.dumps({team: users for team, users in kept.items() if users}, sort_keys=True)
+    row.updated_by = None
+    session.add(row)
 
 
 def unforget(*, session: Session, pseudonym: str) -> None:
@@ -621,8 +677,9 @@ class AnswerColumns:
 def respondent_answers(
     *, session: Session, round_ids: Sequence[int], below: str | None = None
 ) -> AnswerColumns:
-    """Period, respondent pseudonym, dimension and score of every answer of these rounds: the
-    raw material for drivers and for how much of the spread is people's own.
+    """Period, respondent pseudonym, dimension and score of every scored answer of these
+    rounds (not "doesn't apply to me", which is in no figure): the raw material for drivers
+    and for how much of the spread is people's own.
 
     `below` keeps only pseudonyms sorting before it: pseudonyms are uniform hex, so "40" keeps
     an unbiased quarter of the people, which large organisations need no more than.
@@ -641,7 +698,7 @@ def respondent_answers(
         .select_from(Answer)
         .join(PulseRound, col(PulseRound.id) == col(Answer.round_id))
         .join(Question, col(Question.id) == col(Answer.question_id))
-        .where(col(Answer.round_id).in_(round_ids))
+        .where(col(Answer.round_id).in_(round_ids), col(Answer.score) != NOT_APPLICABLE)
     )
     if below is not None:
         query = query.where(col(Answer.respondent) < below)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from typing import Any
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
     ContextBlock,
     DividerBlock,
     HeaderBlock,
@@ -13,9 +16,11 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.analytics.findings import Reading, Verdict
+from bot.analytics.findings import Reading
+from bot.analytics.headlines import Headline, Kind, Span, likely_range, strongest_change
 from bot.prompts import Copy, Prompts
-from bot.render.escape import escape_text, quote_block
+from bot.render.escape import clip, escape_text, quote_block
+from bot.render.ids import ActionId, BlockId
 from bot.render.timefmt import local_time
 from bot.services.digest import Report
 from bot.services.ports import OutgoingMessage
@@ -23,8 +28,10 @@ from bot.services.ports import OutgoingMessage
 SECTION_LIMIT = 2900  # Slack allows 3000 characters per section; keep a margin.
 MAX_BLOCKS = 50
 MAX_DRIVERS = 3
-HEATMAP_CELL = 5
-MAX_TEAM_LABEL = 24
+# The notification names at most this many findings; Slack shows about the first 150
+# characters on a phone's lock screen, and the whole text in the channel list.
+NOTIFY_FINDINGS = 3
+NOTIFY_LIMIT = 600
 
 
 def pct(share: float) -> str:
@@ -74,22 +81,7 @@ def _direction(copy: Copy, delta: float) -> str:
     return copy.t("digest.went_up" if delta > 0 else "digest.went_down")
 
 
-def _comparisons(copy: Copy, reading: Reading) -> list[tuple[str, Verdict]]:
-    previous = copy.t("digest.vs_previous", previous=reading.previous_period or "")
-    return [
-        (previous, reading.vs_previous),
-        (copy.t("digest.vs_baseline"), reading.vs_baseline),
-        (copy.t("digest.vs_recent"), reading.recent),
-        (copy.t("digest.vs_quarter"), reading.quarter),
-    ]
-
-
-def _strongest_real(copy: Copy, reading: Reading) -> tuple[str, Verdict] | None:
-    real = [(label, v) for label, v in _comparisons(copy, reading) if v.real and v.delta]
-    return max(real, key=lambda item: abs(item[1].delta or 0.0)) if real else None
-
-
-def _headline(copy: Copy, report: Report) -> str:
+def _rate_line(copy: Copy, report: Report) -> str:
     share = report.participation
     if share.invited is None:
         return copy.t("digest.rate_unknown")
@@ -103,93 +95,194 @@ def _headline(copy: Copy, report: Report) -> str:
     )
     if report.previous_rate is not None:
         change = round((share.rate - report.previous_rate) * 100)
-        word = copy.t("digest.went_up" if change >= 0 else "digest.went_down")
-        text += " " + copy.t("digest.rate_trend", change=f"{word} {abs(change)} pts")
+        text += " " + copy.t(
+            "digest.rate_trend",
+            change=copy.t(
+                "digest.rate_points",
+                direction=copy.t("digest.went_up" if change >= 0 else "digest.went_down"),
+                value=abs(change),
+            ),
+        )
     return text
+
+
+def _group(copy: Copy, team: str | None) -> str:
+    return copy.t("digest.group_org") if team is None else escape_text(team)
+
+
+def _verb(copy: Copy, direction: str) -> str:
+    return copy.t("digest.verb_rose" if direction == "up" else "digest.verb_fell")
+
+
+def _span(copy: Copy, headline: Headline) -> str:
+    span = headline.span or Span.BASELINE
+    return copy.t(f"digest.span_{span}", previous=headline.previous_period or "")
+
+
+def _owner(copy: Copy, owner: str | None) -> str:
+    return f"<@{owner}>" if owner else copy.t("digest.owner_unknown")
+
+
+def headline_text(copy: Copy, prompts: Prompts, report: Report, h: Headline, *, short: bool) -> str:
+    """One finding in one sentence a manager understands (`short`: for the notification)."""
+    name = dimension_name(prompts, h.dimension)
+    suffix = "_short" if short else ""
+    if h.kind is Kind.CHANGE:
+        key = "digest.finding_change_mixed" if h.mixed and not short else "digest.finding_change"
+        return copy.t(
+            key + ("" if key.endswith("mixed") else suffix),
+            group=_group(copy, h.team),
+            name=name,
+            verb=_verb(copy, h.direction),
+            now=pct(h.now or 0.0),
+            before=pct(h.before or 0.0),
+            low=pct(h.low or 0.0),
+            high=pct(h.high or 0.0),
+            span=_span(copy, h),
+            mean=f"{abs(h.mean_delta or 0.0):.1f}",
+        )
+    if h.kind is Kind.SAY_DO:
+        return copy.t(
+            "digest.finding_say_do" + suffix,
+            name=name,
+            leaders=pct(h.now or 0.0),
+            others=pct(h.before or 0.0),
+        )
+    if h.kind is Kind.SILO:
+        return copy.t(
+            "digest.finding_silo" + suffix,
+            name=name,
+            highest=escape_text(h.highest or ""),
+            lowest=escape_text(h.lowest or ""),
+            high=pct(h.now or 0.0),
+            low=pct(h.before or 0.0),
+        )
+    follow = report.follow_ups[h.follow_up or 0]
+    action = escape_text(clip(follow.action, 80 if short else 200))
+    if h.real:
+        return copy.t(
+            "digest.finding_follow_up_moved" + suffix,
+            name=name,
+            action=action,
+            owner=_owner(copy, follow.owner),
+            verb=_verb(copy, h.direction),
+            now=pct(h.now or 0.0),
+            before=pct(h.before or 0.0),
+            since=follow.since,
+        )
+    if h.now is None:
+        return copy.t(
+            "digest.finding_follow_up_unmeasured" + suffix,
+            name=name,
+            action=action,
+            owner=_owner(copy, follow.owner),
+            since=follow.since,
+        )
+    level = copy.t("digest.follow_up_level", now=pct(h.now))
+    return copy.t(
+        "digest.finding_follow_up_flat" + suffix,
+        name=name,
+        action=action,
+        owner=_owner(copy, follow.owner),
+        since=follow.since,
+        level=level,
+    )
+
+
+def _extremes(report: Report) -> tuple[Reading, Reading] | None:
+    readings = report.findings.dimensions
+    if not readings:
+        return None
+    strongest = max(readings, key=lambda r: (r.favourable_share, r.dimension))
+    weakest = min(readings, key=lambda r: (r.favourable_share, r.dimension))
+    return strongest, weakest
+
+
+def _no_findings(copy: Copy, prompts: Prompts, report: Report) -> str:
+    extremes = _extremes(report)
+    if extremes is None:
+        return copy.t("digest.no_dimensions", min_group=report.min_group_size)
+    strongest, weakest = extremes
+    return copy.t(
+        "digest.no_findings",
+        strongest=dimension_name(prompts, strongest.dimension),
+        strong_share=pct(strongest.favourable_share),
+        weakest=dimension_name(prompts, weakest.dimension),
+        weak_share=pct(weakest.favourable_share),
+    )
+
+
+def notification_text(report: Report, prompts: Prompts) -> str:
+    """What a phone shows: the biggest findings first, or that nothing really changed."""
+    copy = prompts.copy
+    found = report.headlines
+    if not found:
+        return copy.t(
+            "digest.notification",
+            period=report.period,
+            findings=_no_findings(copy, prompts, report),
+        )
+    shown = [headline_text(copy, prompts, report, h, short=True) for h in found[:NOTIFY_FINDINGS]]
+    text = "; ".join(shown)
+    if len(found) > NOTIFY_FINDINGS:
+        text += " " + copy.t("digest.notification_more", count=len(found) - NOTIFY_FINDINGS)
+    return clip(copy.t("digest.notification", period=report.period, findings=text), NOTIFY_LIMIT)
 
 
 def _what_changed(copy: Copy, prompts: Prompts, report: Report) -> list[str]:
     lines = [copy.t("digest.changed_heading")]
-    for reading in report.findings.dimensions:
-        strongest = _strongest_real(copy, reading)
-        if strongest:
-            label, verdict = strongest
-            lines.append(
-                copy.t(
-                    "digest.change_org",
-                    name=dimension_name(prompts, reading.dimension),
-                    direction=_direction(copy, verdict.delta or 0.0),
-                    points=points(copy, verdict.delta or 0.0),
-                    comparison=label,
-                )
-            )
-    for team in report.findings.teams:
-        for reading in team.readings:
-            strongest = _strongest_real(copy, reading)
-            if strongest:
-                label, verdict = strongest
-                lines.append(
-                    copy.t(
-                        "digest.change_team",
-                        team=escape_text(team.team),
-                        name=dimension_name(prompts, reading.dimension),
-                        direction=_direction(copy, verdict.delta or 0.0),
-                        points=points(copy, verdict.delta or 0.0),
-                        comparison=label,
-                    )
-                )
-    if len(lines) == 1:
-        lines.append(copy.t("digest.no_real_change"))
-        moves = [
-            (abs(r.vs_previous.delta), r)
-            for r in report.findings.dimensions
-            if r.vs_previous.delta is not None
-        ]
-        if moves:
-            _, biggest = max(moves, key=lambda item: item[0])
-            delta = biggest.vs_previous.delta or 0.0
-            change = f"{_direction(copy, delta)} {points(copy, delta)}"
-            lines.append(
-                copy.t(
-                    "digest.biggest_noise",
-                    name=dimension_name(prompts, biggest.dimension),
-                    change=change,
-                )
-            )
+    if not report.headlines:
+        lines.append(_no_findings(copy, prompts, report))
+        return lines
+    lines += ["• " + headline_text(copy, prompts, report, h, short=False) for h in report.headlines]
     return lines
 
 
 def verdict_words(copy: Copy, reading: Reading) -> str:
-    strongest = _strongest_real(copy, reading)
-    if strongest:
-        delta = strongest[1].delta or 0.0
+    """A reading's verdict in % favourable (for `/cx` replies)."""
+    found = strongest_change(reading)
+    if found:
+        favourable = found[1].delta_favourable or 0.0
         return copy.t(
-            "digest.verdict_real", direction=_direction(copy, delta), points=points(copy, delta)
+            "digest.verdict_real",
+            direction=_direction(copy, found[1].delta or 0.0),
+            points=points(copy, favourable * 100),
         )
-    if all(v.delta is None for _, v in _comparisons(copy, reading)):
+    if all(v.delta is None for v in reading.verdicts()):
         return copy.t("digest.verdict_first")
     return copy.t("digest.verdict_noise")
 
 
 def _standing_lines(copy: Copy, prompts: Prompts, report: Report) -> list[str]:
+    """Dimensions that really moved, each with its likely range; the rest in one line."""
     lines = [copy.t("digest.dimensions_heading")]
+    steady = []
     for reading in report.findings.dimensions:
+        found = strongest_change(reading)
+        name = dimension_name(prompts, reading.dimension)
+        share = pct(reading.favourable_share)
+        if reading.period != report.period:
+            share += copy.t("digest.asked_marker")
+        if found is None:
+            steady.append(copy.t("digest.steady_item", name=name, share=share))
+            continue
+        low, high = likely_range(reading)
+        favourable = found[1].delta_favourable or 0.0
         lines.append(
             copy.t(
-                "digest.dimension_line",
-                name=dimension_name(prompts, reading.dimension),
-                favourable=pct(reading.favourable_share),
-                unfavourable=pct(reading.unfavourable_share),
-                mean=f"{reading.mean:.1f}",
-                n=reading.respondents,
-                verdict=verdict_words(copy, reading),
-            )
-            + (
-                ""
-                if reading.period == report.period
-                else " " + copy.t("digest.asked", period=reading.period)
+                "digest.standing_changed",
+                name=name,
+                now=share,
+                low=pct(low),
+                high=pct(high),
+                verb=_verb(copy, "up" if (found[1].delta or 0.0) > 0 else "down"),
+                before=pct(min(1.0, max(0.0, reading.favourable_share - favourable))),
             )
         )
+    if steady:
+        lines.append(copy.t("digest.steady_line", dimensions=", ".join(steady)))
+    if any(r.period != report.period for r in report.findings.dimensions):
+        lines.append(copy.t("digest.asked_note"))
     if len(lines) == 1:
         lines.append(copy.t("digest.no_dimensions", min_group=report.min_group_size))
     return lines
@@ -198,15 +291,13 @@ def _standing_lines(copy: Copy, prompts: Prompts, report: Report) -> list[str]:
 def gaps_and_silos_lines(copy: Copy, prompts: Prompts, report: Report) -> list[str]:
     lines = [copy.t("digest.say_do_heading")]
     gaps = [g for g in report.findings.say_do if g.verdict.real]
-    for gap in sorted(gaps, key=lambda g: -g.gap):
+    for gap in sorted(gaps, key=lambda g: -abs(g.leaders_favourable - g.others_favourable)):
         lines.append(
             copy.t(
                 "digest.say_do_line",
                 name=dimension_name(prompts, gap.dimension),
-                leaders=f"{gap.leaders_mean:.1f}",
-                others=f"{gap.others_mean:.1f}",
-                gap=f"{abs(gap.gap):.1f}",
-                direction=copy.t("digest.say_do_higher" if gap.gap > 0 else "digest.say_do_lower"),
+                leaders=pct(gap.leaders_favourable),
+                others=pct(gap.others_favourable),
             )
         )
     if not gaps:
@@ -214,14 +305,15 @@ def gaps_and_silos_lines(copy: Copy, prompts: Prompts, report: Report) -> list[s
     lines.append("")
     lines.append(copy.t("digest.silos_heading"))
     silos = [s for s in report.findings.silos if s.verdict.real]
-    for silo in sorted(silos, key=lambda s: -s.spread):
+    for silo in sorted(silos, key=lambda s: -abs(s.highest_favourable - s.lowest_favourable)):
         lines.append(
             copy.t(
                 "digest.silo_line",
                 name=dimension_name(prompts, silo.dimension),
-                spread=f"{silo.spread:.1f}",
                 highest=escape_text(silo.highest),
                 lowest=escape_text(silo.lowest),
+                high=pct(silo.highest_favourable),
+                low=pct(silo.lowest_favourable),
             )
         )
     if not silos:
@@ -248,73 +340,31 @@ def _drivers(copy: Copy, prompts: Prompts, report: Report) -> list[str]:
     return lines
 
 
-def heatmap_rows(copy: Copy, prompts: Prompts, report: Report) -> tuple[str, list[str]]:
-    """A monospace teams x dimensions table of % favourable; team names are escaped."""
-    dimensions = [d for d in prompts.bank.dimensions]
-    labels = [(f"{t.team[:MAX_TEAM_LABEL]} ({t.respondents})", t) for t in report.findings.teams]
-    heading = copy.t("digest.team_column")
-    width = max([len(heading), *(len(label) for label, _ in labels)]) + 1
-    header = f"{heading:<{width}}" + "".join(f"{d.short[:4]:>{HEATMAP_CELL}}" for d in dimensions)
-    rows = []
-    for label, team in labels:
-        cells = {r.dimension: r for r in team.readings}
-        row = escape_text(f"{label:<{width}}")
-        for dimension in dimensions:
-            reading = cells.get(dimension.id)
-            if reading is None:
-                row += " " * HEATMAP_CELL
-                continue
-            mark = {"down": "v", "up": "^"}.get(reading.real_direction, " ")
-            row += f"{round(reading.favourable_share * 100):>{HEATMAP_CELL - 1}}{mark}"
-        rows.append(row.rstrip())
-    return header.rstrip(), rows
-
-
-def _heatmap_blocks(copy: Copy, prompts: Prompts, report: Report) -> list[Block]:
-    header, rows = heatmap_rows(copy, prompts, report)
-    blocks: list[Block] = [_section(copy.t("digest.teams_heading"))]
-    # Each code block repeats the header, so a table split across sections still reads.
-    chunk: list[str] = []
-    for row in rows:
-        if chunk and len("\n".join([header, *chunk, row])) + 8 > SECTION_LIMIT:
-            blocks.append(_section("```\n" + "\n".join([header, *chunk]) + "\n```"))
-            chunk = []
-        chunk.append(row)
-    if chunk:
-        blocks.append(_section("```\n" + "\n".join([header, *chunk]) + "\n```"))
-    legend = copy.t("digest.teams_legend")
-    if report.hidden_teams:
-        legend += " " + copy.t(
-            "digest.hidden_teams", count=report.hidden_teams, min_group=report.min_group_size
-        )
-    blocks.append(_context(legend))
-    return blocks
-
-
-def _follow_ups(copy: Copy, prompts: Prompts, report: Report) -> list[str]:
-    lines = [copy.t("digest.follow_up_heading")]
-    for follow in report.follow_ups:
-        if follow.real and follow.delta is not None:
-            outcome = copy.t(
-                "digest.follow_up_moved",
-                direction=_direction(copy, follow.delta),
-                points=points(copy, follow.delta),
-            )
-        else:
-            outcome = copy.t("digest.follow_up_waiting")
+def _commitment_lines(copy: Copy, prompts: Prompts, report: Report) -> list[str]:
+    lines = [copy.t("digest.commitments_heading")]
+    for commitment in report.commitments:
         lines.append(
             copy.t(
-                "digest.follow_up_line",
-                name=dimension_name(prompts, follow.dimension),
-                since=follow.since,
-                action=escape_text(follow.action),
-                outcome=outcome,
+                "digest.commitment_line",
+                name=dimension_name(prompts, commitment.dimension),
+                action=escape_text(clip(commitment.text, 200)),
+                owner=_owner(copy, commitment.owner),
+                due=commitment.due_on.isoformat() if commitment.due_on else "-",
             )
         )
     return lines
 
 
-def _focus(copy: Copy, prompts: Prompts, report: Report) -> str | None:
+def _teams_line(copy: Copy, report: Report) -> str:
+    line = copy.t("digest.heatmap_pointer", teams=len(report.findings.teams))
+    if report.hidden_teams:
+        line += " " + copy.t(
+            "digest.hidden_teams", count=report.hidden_teams, min_group=report.min_group_size
+        )
+    return line
+
+
+def _focus_block(copy: Copy, prompts: Prompts, report: Report) -> SectionBlock | None:
     focus = report.focus
     if focus is None:
         return None
@@ -324,48 +374,94 @@ def _focus(copy: Copy, prompts: Prompts, report: Report) -> str | None:
         if focus.declined or reading is None
         else copy.t("digest.focus_weakest", favourable=pct(reading.favourable_share))
     )
-    return copy.t(
+    text = copy.t(
         "digest.focus",
         name=dimension_name(prompts, focus.dimension),
         reason=reason,
         nudge=escape_text(focus.nudge),
     )
+    button = ButtonElement(
+        action_id=ActionId.COMMIT_FOCUS,
+        text=copy.t("digest.focus_button"),
+        value=f"{report.period}|{focus.dimension}",
+        style="primary",
+    )
+    return SectionBlock(
+        block_id=BlockId.DIGEST_FOCUS, text=MarkdownTextObject(text=text), accessory=button
+    )
+
+
+def _comment_blocks(copy: Copy, report: Report) -> list[Block]:
+    lines = [
+        copy.t(
+            "digest.comments_heading",
+            shown=len(report.comments),
+            total=report.comments_total,
+        )
+    ]
+    lines += [quote_block(comment.text) for comment in report.comments]
+    blocks: list[Block] = [_section(chunk) for chunk in _chunks(lines)]
+    if report.comments_total > len(report.comments):
+        blocks.append(
+            ActionsBlock(
+                block_id=BlockId.DIGEST_COMMENTS,
+                elements=[
+                    ButtonElement(
+                        action_id=ActionId.READ_ALL_COMMENTS,
+                        text=copy.t("digest.read_all_button", total=report.comments_total),
+                        value=report.period,
+                    )
+                ],
+            )
+        )
+    return blocks
 
 
 def digest_message(report: Report, prompts: Prompts, *, zone_name: str) -> OutgoingMessage:
+    """In the order a leader reads: what changed, what to do, where things stand, the
+    commitments running, drivers, teams, their words, and how many answered."""
     copy = prompts.copy
-    blocks: list[Block] = [HeaderBlock(text=copy.t("digest.title", period=report.period))]
-    blocks.append(_section(_headline(copy, report)))
-    if report.open_week is not None:
-        blocks.append(_context(open_week_line(copy, report, zone_name)))
-    groups: list[Sequence[str]] = [
-        _what_changed(copy, prompts, report),
-        _standing_lines(copy, prompts, report),
-        gaps_and_silos_lines(copy, prompts, report),
-        _drivers(copy, prompts, report),
+    blocks: list[Block] = [
+        HeaderBlock(
+            block_id=BlockId.DIGEST_HEADER, text=copy.t("digest.title", period=report.period)
+        )
     ]
-    if report.follow_ups:
-        groups.append(_follow_ups(copy, prompts, report))
-    for lines in groups:
-        blocks.append(DividerBlock())
-        blocks += sections(lines)
+    blocks += sections(_what_changed(copy, prompts, report))
+    focus = _focus_block(copy, prompts, report)
+    if focus is not None:
+        blocks.append(focus)
+    if report.commitments:
+        blocks += sections(_commitment_lines(copy, prompts, report))
+    blocks.append(DividerBlock())
+    blocks += sections(_standing_lines(copy, prompts, report))
+    blocks += sections(_drivers(copy, prompts, report))
     if report.findings.teams or report.hidden_teams:
-        blocks.append(DividerBlock())
-        blocks += _heatmap_blocks(copy, prompts, report)
+        blocks.append(_context(_teams_line(copy, report)))
     if report.comments:
         blocks.append(DividerBlock())
-        lines = [copy.t("digest.comments_heading")]
-        lines += [quote_block(comment) for comment in report.comments]
-        blocks += [_section(chunk) for chunk in _chunks(lines)]
-    focus = _focus(copy, prompts, report)
-    if focus:
-        blocks.append(DividerBlock())
-        blocks.append(_section(focus))
-    blocks.append(_context(copy.t("digest.footer", min_group=report.min_group_size)))
+        blocks += _comment_blocks(copy, report)
+    blocks.append(DividerBlock())
+    blocks.append(_context(_rate_line(copy, report)))
+    if report.open_week is not None:
+        blocks.append(_context(open_week_line(copy, report, zone_name)))
+    blocks.append(
+        _context(
+            copy.t(
+                "digest.footer",
+                min_group=report.min_group_size,
+                comment_min=report.comment_minimum,
+            )
+        )
+    )
     if len(blocks) > MAX_BLOCKS:
-        # Never more than Slack accepts (a safety net: 40 teams and 13 dimensions need ~25).
+        # Never more than Slack accepts (a safety net: a digest needs about 20).
         blocks = [*blocks[: MAX_BLOCKS - 1], blocks[-1]]
-    return OutgoingMessage(text=copy.t("digest.fallback", period=report.period), blocks=blocks)
+    return OutgoingMessage(text=notification_text(report, prompts), blocks=blocks)
+
+
+def is_digest(message: dict[str, Any]) -> bool:
+    """Whether a message from a channel's history (Slack's JSON) is a digest."""
+    return any(b.get("block_id") == BlockId.DIGEST_HEADER for b in message.get("blocks") or [])
 
 
 def open_week_line(copy: Copy, report: Report, zone_name: str) -> str:
@@ -385,9 +481,12 @@ def open_week_line(copy: Copy, report: Report, zone_name: str) -> str:
     )
 
 
-def team_nudge_message(prompts: Prompts, team: str, dimension: str, nudge: str) -> OutgoingMessage:
+def team_nudge_message(
+    prompts: Prompts, team: str, dimension: str, nudge: str, *, to_lead: bool = False
+) -> OutgoingMessage:
+    """A team's nudge: posted in its channel, or worded for each of its leads by DM."""
     text = prompts.copy.t(
-        "digest.team_nudge",
+        "team_leads.nudge" if to_lead else "digest.team_nudge",
         team=escape_text(team),
         name=dimension_name(prompts, dimension),
         nudge=escape_text(nudge),

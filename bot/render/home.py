@@ -16,10 +16,12 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.analytics.rotation import round_length
 from bot.prompts import Prompts
 from bot.render.digest import dimension_name, pct
 from bot.render.escape import escape_text
 from bot.render.ids import ActionId, BlockId
+from bot.render.team_leads import own_teams_blocks, team_leads_summary
 from bot.render.timefmt import local_time
 from bot.services.home import HomeState, LeaderSummary
 from bot.settings import Settings
@@ -47,13 +49,20 @@ def _status_lines(state: HomeState, prompts: Prompts) -> list[str]:
     else:
         when = local_time(state.next_pulse, state.zone_name, copy)
         first = copy.t("home.next_pulse", when=when)
+    lines = []
+    if state.open_pulse is not None:  # in their DMs now, whatever comes next
+        answered = state.open_pulse.answered
+        key = "scheduling.home_open_answered" if answered else "scheduling.home_open"
+        closes = local_time(state.open_pulse.closes_at, state.zone_name, copy)
+        lines.append(copy.t(key, period=state.open_pulse.period, closes=closes))
+    lines.append(first)
     if state.streak > 1:
         streak = copy.t("home.streak", count=state.streak)
     elif state.streak == 1:
         streak = copy.t("home.streak_one")
     else:
         streak = copy.t("home.streak_none")
-    return [first, streak]
+    return [*lines, streak]
 
 
 def _own_answers(state: HomeState, prompts: Prompts) -> str:
@@ -99,18 +108,9 @@ def _everyone(state: HomeState, prompts: Prompts) -> list[Block]:
         _section(copy.t("home.why_title")),
     ]
     for dimension in prompts.bank.dimensions:
-        source = copy.t(f"sources.{dimension.source}")
-        blocks.append(
-            ContextBlock(
-                elements=[
-                    MarkdownTextObject(
-                        text=copy.t(
-                            "home.why_line", name=dimension.name, why=dimension.why, source=source
-                        )
-                    )
-                ]
-            )
-        )
+        # Each `why` names its seed article's real title and quotes the line it draws on.
+        why = copy.t("home.why_line", name=dimension.name, why=dimension.why)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=why)]))
     return blocks
 
 
@@ -159,7 +159,7 @@ def settings_summary(settings: Settings, prompts: Prompts) -> str:
         channel=channel_mention(settings.leadership_channel, prompts),
         schedule=f"{copy.t(f'settings.weekday_{day}')} {hour:02d}:{minute:02d}",
         zone=settings.timezone,
-        questions=settings.questions_per_round,
+        questions=round_length(settings.questions_per_round, len(prompts.bank.outcome_questions)),
         days=settings.round_days,
         min_group=settings.min_group_size,
         team_source=copy.t(f"settings.team_source_{settings.team_source}"),
@@ -183,6 +183,7 @@ def _admin(settings: Settings, prompts: Prompts) -> list[Block]:
         DividerBlock(),
         _section(copy.t("home.admin_title")),
         _section(settings_summary(settings, prompts)),
+        *[_section(text) for text in [team_leads_summary(settings.team_leads, prompts)] if text],
         ActionsBlock(
             block_id=BlockId.HOME_ADMIN_ACTIONS,
             elements=[
@@ -200,6 +201,8 @@ def _admin(settings: Settings, prompts: Prompts) -> list[Block]:
 
 def home_view(state: HomeState, prompts: Prompts) -> View:
     blocks = _everyone(state, prompts)
+    if state.own_teams is not None:
+        blocks += [DividerBlock(), *own_teams_blocks(state.own_teams, prompts)]
     if state.show_leader_section:
         copy = prompts.copy
         blocks += [

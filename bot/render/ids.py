@@ -12,6 +12,8 @@ class ActionId(StrEnum):
     COMMENT_TEXT = "comment_text"
     FORGET_ME_CONFIRM = "forget_me_confirm"
     FORGET_ME_CANCEL = "forget_me_cancel"
+    PULSE_NOW_CONFIRM = "pulse_now_confirm"  # `/cx pulse`: send the ad hoc round asked about
+    PULSE_NOW_CANCEL = "pulse_now_cancel"
     HOME_OPT_OUT = "home_opt_out"
     HOME_OPT_IN = "home_opt_in"
     HOME_OPEN_SETTINGS = "home_open_settings"
@@ -26,6 +28,16 @@ class ActionId(StrEnum):
     SETTINGS_TEAM_SOURCE = "settings_team_source"
     SETTINGS_TEAM_CHANNELS = "settings_team_channels"
     SETTINGS_PAUSED = "settings_paused"
+    SETTINGS_TEAM_LEADS = "settings_team_leads"  # one user picker per team, in its own block
+    COMMIT_FOCUS = "commit_focus"  # the digest's "I'll take this on"
+    COMMITMENT_DIMENSION = "commitment_dimension"
+    COMMITMENT_TEXT = "commitment_text"
+    COMMITMENT_DUE = "commitment_due"
+    COMMITMENT_OWNER = "commitment_owner"
+    READ_ALL_COMMENTS = "read_all_comments"
+    COMMENTS_PREVIOUS = "comments_previous"  # paging inside the Read-all modal
+    COMMENTS_NEXT = "comments_next"
+    COMMENTS_FILTER = "comments_filter"  # the Read-all modal's dimension filter
 
 
 class BlockId(StrEnum):
@@ -36,6 +48,7 @@ class BlockId(StrEnum):
     COMMENT_QUESTION = "comment_question_block"
     COMMENT_TEXT = "comment_text_block"
     FORGET_ME = "forget_me"
+    PULSE_NOW = "pulse_now"
     HOME_ACTIONS = "home_actions"
     HOME_ADMIN_ACTIONS = "home_admin_actions"
     # Settings modal inputs: one block per setting, so a problem shows beside its own field.
@@ -48,11 +61,22 @@ class BlockId(StrEnum):
     SETTINGS_TEAM_SOURCE = "settings_team_source_block"
     SETTINGS_TEAM_CHANNELS = "settings_team_channels_block"
     SETTINGS_PAUSED = "settings_paused_block"
+    SETTINGS_TEAM_LEADS_PREFIX = "settings_team_leads:"  # + the team's name
+    DIGEST_HEADER = "digest_header"  # how a digest is told apart in a channel's history
+    DIGEST_FOCUS = "digest_focus"
+    DIGEST_COMMENTS = "digest_comments"
+    COMMITMENT_DIMENSION = "commitment_dimension_block"
+    COMMITMENT_TEXT = "commitment_text_block"
+    COMMITMENT_DUE = "commitment_due_block"
+    COMMITMENT_OWNER = "commitment_owner_block"
+    COMMENTS_NAV = "comments_nav"
 
 
 class CallbackId(StrEnum):
     COMMENT_MODAL = "comment_modal"
     SETTINGS_MODAL = "settings_modal"
+    COMMITMENT_MODAL = "commitment_modal"
+    COMMENTS_MODAL = "comments_modal"
 
 
 # Modal input elements: Slack sends their values in the view_submission's state, never as
@@ -70,5 +94,10 @@ INPUT_ACTION_IDS = frozenset(
         ActionId.SETTINGS_TEAM_SOURCE,
         ActionId.SETTINGS_TEAM_CHANNELS,
         ActionId.SETTINGS_PAUSED,
+        ActionId.SETTINGS_TEAM_LEADS,
+        ActionId.COMMITMENT_DIMENSION,
+        ActionId.COMMITMENT_TEXT,
+        ActionId.COMMITMENT_DUE,
+        ActionId.COMMITMENT_OWNER,
     }
 )

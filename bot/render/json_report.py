@@ -74,6 +74,8 @@ def report_json(report: Report) -> dict[str, Any]:
                 "leaders_mean": _round(g.leaders_mean),
                 "others_mean": _round(g.others_mean),
                 "gap": _round(g.gap),
+                "leaders_favourable": _round(g.leaders_favourable),
+                "others_favourable": _round(g.others_favourable),
                 "real": g.verdict.real,
             }
             for g in findings.say_do
@@ -86,6 +88,8 @@ def report_json(report: Report) -> dict[str, Any]:
                 "teams": s.teams,
                 "highest": s.highest,
                 "lowest": s.lowest,
+                "highest_favourable": _round(s.highest_favourable),
+                "lowest_favourable": _round(s.lowest_favourable),
             }
             for s in findings.silos
         ],
@@ -124,8 +128,41 @@ def report_json(report: Report) -> dict[str, Any]:
         "focus_nudge": None if report.focus is None else report.focus.nudge,
         "team_nudges": [{"team": n.team, "dimension": n.dimension} for n in report.team_nudges],
         "follow_ups": [
-            {"dimension": f.dimension, "since": f.since, "delta": _round(f.delta), "real": f.real}
+            {
+                "dimension": f.dimension,
+                "since": f.since,
+                "delta": _round(f.delta),
+                "real": f.real,
+                "due_on": f.due_on.isoformat() if f.due_on else None,
+                "favourable_now": _round(f.now),
+                "favourable_before": _round(f.before),
+            }
             for f in report.follow_ups
+        ],
+        # What the digest leads with, biggest first, in % favourable (0-1 shares).
+        "findings": [
+            {
+                "kind": h.kind.value,
+                "dimension": h.dimension,
+                "team": h.team,
+                "direction": h.direction,
+                "favourable_now": _round(h.now),
+                "favourable_before": _round(h.before),
+                "likely_low": _round(h.low),
+                "likely_high": _round(h.high),
+                "size_points": _round(h.size),
+                "highest": h.highest,
+                "lowest": h.lowest,
+            }
+            for h in report.headlines
+        ],
+        "commitments": [
+            {
+                "dimension": c.dimension,
+                "due_on": c.due_on.isoformat() if c.due_on else None,
+                "since": c.period,
+            }
+            for c in report.commitments
         ],
         "tests": findings.tests,
     }

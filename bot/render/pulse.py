@@ -1,4 +1,5 @@
-"""The pulse DM: one section per statement with five buttons, and a confidential-comment button;
+"""The pulse DM: one section per statement with five scale buttons and "Doesn't apply to me"
+(score 0: counted as answered, left out of every figure), and a confidential-comment button;
 and the private confirmation that tells the person what they chose.
 
 Slack keeps every version of a DM (history, and the compliance exports of direct messages an
@@ -30,6 +31,7 @@ from bot.render.escape import escape_text
 from bot.render.ids import ActionId, BlockId
 from bot.render.timefmt import local_time
 from bot.services.ports import OutgoingMessage
+from bot.services.round_facts import ActionLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +44,26 @@ class PulseView:
     answers: Mapping[str, int] = field(default_factory=dict)
     commented: frozenset[str] = frozenset()
     min_group_size: int = 5
-    # (dimension id, what leaders are doing): "you told us, here is what we are doing".
-    actions: tuple[tuple[str, str], ...] = ()
+    # "You told us, here is what we are doing", and what came of what was done.
+    actions: tuple[ActionLine, ...] = ()
+
+
+def you_said_line(prompts: Prompts, action: ActionLine) -> str:
+    """One "you said, we did" line: the commitment and whether its dimension moved."""
+    copy = prompts.copy
+    values = {
+        "name": prompts.dimension_name(action.dimension),
+        "action": escape_text(action.text),
+    }
+    if action.result in ("up", "down") and action.now is not None and action.before is not None:
+        return copy.t(
+            "commitments.you_said_moved",
+            **values,
+            verb=copy.t("digest.verb_rose" if action.result == "up" else "digest.verb_fell"),
+            now=f"{round(action.now * 100)}%",
+            before=f"{round(action.before * 100)}%",
+        )
+    return copy.t("commitments.you_said_flat", **values)
 
 
 def answer_value(round_id: int, question_id: str, score: int) -> str:
@@ -96,7 +116,7 @@ def _question_models(prompts: Prompts, cell: _QuestionCell) -> list[Block]:
             action_id=f"{ActionId.ANSWER_PREFIX}{point.score}",
             value=answer_value(round_id, qid, point.score),
         )
-        for point in bank.scale
+        for point in bank.choices
     ]
     blocks: list[Block] = [
         SectionBlock(
@@ -130,14 +150,21 @@ def pulse_message(view: PulseView, prompts: Prompts) -> OutgoingMessage:
             )
         )
     ]
-    if view.actions:
+    running = [a for a in view.actions if a.result is None]
+    done = [a for a in view.actions if a.result is not None]
+    if running:
         lines = [copy.t("pulse.actions_intro")]
         lines += [
             copy.t(
-                "pulse.action_line", name=prompts.dimension_name(dimension), text=escape_text(text)
+                "pulse.action_line",
+                name=prompts.dimension_name(a.dimension),
+                text=escape_text(a.text),
             )
-            for dimension, text in view.actions
+            for a in running
         ]
+        blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000])))
+    if done:
+        lines = [copy.t("commitments.you_said_intro")] + [you_said_line(prompts, a) for a in done]
         blocks.append(SectionBlock(text=MarkdownTextObject(text="\n".join(lines)[:3000])))
     closes = local_time(view.closes_at, view.zone_name, copy)
     for number, (qid, stored) in enumerate(view.questions, start=1):

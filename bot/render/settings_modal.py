@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from slack_sdk.models.blocks import (
     Block,
     CheckboxesElement,
@@ -14,8 +17,10 @@ from slack_sdk.models.blocks import (
     Option,
     PlainTextInputElement,
     RadioButtonsElement,
+    SectionBlock,
     StaticSelectElement,
     TimePickerElement,
+    UserMultiSelectElement,
 )
 from slack_sdk.models.views import View
 
@@ -36,6 +41,8 @@ FIELD_BLOCKS: dict[str, BlockId] = {
     "team_channels": BlockId.SETTINGS_TEAM_CHANNELS,
     "paused": BlockId.SETTINGS_PAUSED,
 }
+VIEW_BLOCK_LIMIT = 100  # Slack's cap on a modal's blocks
+MAX_LEADS_PER_TEAM = 10
 QUESTIONS_CHOICES = (4, 5)
 TEAM_SOURCES = ("usergroups", "channels")
 MAX_ROUND_DAYS = 14
@@ -47,7 +54,53 @@ def team_channels_text(settings: Settings) -> str:
     )
 
 
-def settings_modal(settings: Settings, prompts: Prompts) -> View:
+def team_lead_block(team: str) -> str:
+    return f"{BlockId.SETTINGS_TEAM_LEADS_PREFIX}{team}"
+
+
+def problem_block(name: str, view: Mapping[str, Any] | None) -> str:
+    """The block a problem with setting `name` is shown beside (team leads: the first picker)."""
+    if name == "team_leads":
+        for block in (view or {}).get("blocks") or []:
+            block_id = str(block.get("block_id") or "")
+            if block_id.startswith(BlockId.SETTINGS_TEAM_LEADS_PREFIX):
+                return block_id
+    return str(FIELD_BLOCKS.get(name, BlockId.SETTINGS_LEADERSHIP_CHANNEL))
+
+
+def team_lead_blocks(
+    settings: Settings, prompts: Prompts, teams: Sequence[str], *, room: int
+) -> list[Block]:
+    """A user picker per team, as many as `room` blocks allow (with the section's own two)."""
+    copy = prompts.copy
+    blocks: list[Block] = [
+        SectionBlock(text=MarkdownTextObject(text=copy.t("team_leads.settings_title")))
+    ]
+    if not teams:
+        note = copy.t("team_leads.settings_no_teams")
+        return [*blocks, ContextBlock(elements=[MarkdownTextObject(text=note)])]
+    shown = list(teams[: max(0, room - 2)])
+    for team in shown:
+        blocks.append(
+            InputBlock(
+                block_id=team_lead_block(team),
+                label=copy.t("team_leads.settings_label", team=team),
+                optional=True,
+                element=UserMultiSelectElement(
+                    action_id=ActionId.SETTINGS_TEAM_LEADS,
+                    placeholder=copy.t("team_leads.settings_placeholder"),
+                    initial_users=list(settings.team_leads.get(team, ())) or None,
+                    max_selected_items=MAX_LEADS_PER_TEAM,
+                ),
+            )
+        )
+    if len(shown) < len(teams):
+        note = copy.t("team_leads.settings_capped", shown=len(shown), total=len(teams))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=note)]))
+    return blocks
+
+
+def settings_modal(settings: Settings, prompts: Prompts, teams: Sequence[str] = ()) -> View:
     copy = prompts.copy
     day, hour, minute = settings.pulse_weekly
     days = [Option(value=d, text=copy.t(f"settings.weekday_{d}")) for d in WEEKDAYS]
@@ -146,6 +199,7 @@ def settings_modal(settings: Settings, prompts: Prompts) -> View:
             ),
         ),
     ]
+    blocks += team_lead_blocks(settings, prompts, teams, room=VIEW_BLOCK_LIMIT - len(blocks))
     return View(
         type="modal",
         callback_id=CallbackId.SETTINGS_MODAL,

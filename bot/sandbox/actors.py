@@ -193,6 +193,17 @@ def button_action(
     }
 
 
+def select_action(*, action_id: str, block_id: str, value: str) -> dict[str, Any]:
+    """One static_select choice in a block_actions payload's `actions` list."""
+    return {
+        "action_id": action_id,
+        "block_id": block_id,
+        "type": "static_select",
+        "selected_option": {"text": {"type": "plain_text", "text": value}, "value": value},
+        "action_ts": f"{time.time():.6f}",
+    }
+
+
 def view_submission_payload(
     *,
     team: Mapping[str, str],

@@ -11,13 +11,17 @@ The story planted in the answers (see `bot.sandbox.org.Story`) is what the last 
 
 from __future__ import annotations
 
+import logging
 import random
-import shutil
+import shlex
+import sys
+import sysconfig
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
@@ -26,7 +30,8 @@ from sqlmodel import func, select
 from bot.analytics.periods import local_due_at, period_key, person_zone
 from bot.clock import ManualClock
 from bot.db.engine import session_scope
-from bot.db.models import Answer
+from bot.db.models import NOT_APPLICABLE, Answer
+from bot.render.digest import is_digest
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
@@ -38,6 +43,7 @@ from bot.sandbox.org import (
     Story,
     SyntheticOrg,
     build_org,
+    doesnt_apply,
     maybe_comment,
     simulated_score,
     will_respond,
@@ -57,6 +63,7 @@ from bot.services.context import Deps
 from bot.services.importer import import_answers, read_file
 from bot.services.publishing import post_due_digest
 from bot.services.rounds import run_pulse_schedule
+from bot.services.team_nudges import TEAM_NUDGE_KEY_PREFIX
 from bot.settings import Settings
 
 HISTORY_WEEKS = 10
@@ -64,6 +71,10 @@ LIVE_WEEKS = 4  # with 3 rotating statements a round, every dimension is asked o
 PEOPLE_PER_TEAM = 15
 TOKEN = "xoxb-sandbox-token"  # noqa: S105 - the emulator's own token, not a secret
 SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
+# What a demo run writes beside its database (removed before the next run).
+DEMO_FILES = ("history.csv", "latest-chart.png", "latest-heatmap.png")
+# The demo database's key: demo-only, printed in the demo's hint so it can be pasted.
+DEMO_PSEUDONYM_KEY = "cx-pulse-demo-pseudonym-key"
 
 
 def install_org(emulator: SlackEmulator, org: SyntheticOrg) -> None:
@@ -79,7 +90,15 @@ def install_org(emulator: SlackEmulator, org: SyntheticOrg) -> None:
     emulator.add_channel(LEADERSHIP_CHANNEL, "cx-leadership", [*org.leaders, ADMIN_ID])
 
 
-def sandbox_settings(emulator: SlackEmulator, database: Path) -> Settings:
+def is_team_nudge(message: Mapping[str, Any]) -> bool:
+    """A team nudge DM, known by its delivery key (bot.services.team_nudges)."""
+    payload = (message.get("metadata") or {}).get("event_payload") or {}
+    return str(payload.get("key", "")).startswith(TEAM_NUDGE_KEY_PREFIX)
+
+
+def sandbox_settings(
+    emulator: SlackEmulator, database: Path, org: SyntheticOrg | None = None
+) -> Settings:
     return Settings.model_validate(
         {
             "SLACK_BOT_TOKEN": TOKEN,
@@ -90,7 +109,9 @@ def sandbox_settings(emulator: SlackEmulator, database: Path) -> Settings:
             "CX_ADMINS": ADMIN_ID,
             "CX_TIMEZONE": "Europe/London",
             "CX_SEND_RATE": 50,  # the sandbox has no posting budget to respect
-            "CX_PSEUDONYM_KEY": "cx-pulse-demo-pseudonym-key",
+            "CX_PSEUDONYM_KEY": DEMO_PSEUDONYM_KEY,
+            # Each team's leader leads it, and gets its nudge when a reading clearly falls.
+            **({"CX_TEAM_LEADS": org.team_leads} if org is not None else {}),
         }
     )
 
@@ -100,6 +121,7 @@ class Simulation:
 
     def __init__(self, emulator: SlackEmulator, deps: Deps, org: SyntheticOrg, seed: int) -> None:
         self.emulator, self.deps, self.org = emulator, deps, org
+        self.seed = seed
         self.rng = random.Random(seed)
         self.story = Story()
         self.dimension_of = {q: d.id for q, (d, _) in deps.prompts.bank.questions_by_id.items()}
@@ -111,17 +133,23 @@ class Simulation:
     def _answer_person(
         self, person: Person, week: int, rng: random.Random
     ) -> tuple[int, str | None]:
-        """Click one score per statement in this person's newest DM; returns clicks made."""
+        """Click one score per statement in this person's newest DM ("Doesn't apply to me" now
+        and then); returns clicks made."""
         questions = question_ids(latest_dm(self.emulator, person.user_id))
+        # A generator of its own, so the scores given stay those of the story's seed.
+        not_applicable = random.Random(f"{self.seed}:{person.user_id}:{week}:not-applicable")
         for question_id in questions:
+            dimension = self.dimension_of[question_id]
             score = simulated_score(
                 person,
-                self.dimension_of[question_id],
+                dimension,
                 HISTORY_WEEKS + week,
                 rng,
                 self.story,
                 weeks=HISTORY_WEEKS + LIVE_WEEKS,
             )
+            if doesnt_apply(person, dimension, not_applicable):
+                score = NOT_APPLICABLE
             result = click_score(self.emulator, person.user_id, question_id, score)
             if result.status != 200:
                 raise RuntimeError(f"the bot answered {result.status} to a click")
@@ -175,35 +203,46 @@ def import_history(
         weeks=HISTORY_WEEKS,
         last_monday=monday,
         story_weeks=HISTORY_WEEKS + LIVE_WEEKS,
+        not_applicable=True,
     )
     path = folder / "history.csv"
     path.write_text(history_csv(rows), encoding="utf-8")
-    known = {q.id for d in bank.dimensions for q in d.questions}
+    known = bank.known_question_ids
     on_week = None if week_done is None else (lambda _answers: week_done())
     return import_answers(deps, read_file(path, known), progress=on_week).added
 
 
-def _show_one_person(console: Console, emulator: SlackEmulator, org: SyntheticOrg) -> None:
+def _show_one_person(
+    console: Console, emulator: SlackEmulator, org: SyntheticOrg, *, prefer: str = ""
+) -> None:
     """A respondent's last pulse DM as Slack stores it (it says what was answered, never with
-    what) and the confirmation only they saw (ephemeral: Slack keeps no copy)."""
+    what) and the confirmation only they saw (ephemeral: Slack keeps no copy): the first
+    respondent whose confirmation mentions `prefer` ("Doesn't apply to me"), else the first."""
 
     def ts(value: str) -> tuple[int, ...]:
         return tuple(int(part) for part in value.split("."))
 
-    for person in org.people:
-        dms = emulator.messages(emulator.dm_channel(person.user_id))
-        pulses = [m for m in dms if question_ids(m)]
-        if not pulses:
+    found: tuple[Person, list[dict[str, Any]], list[dict[str, Any]]] | None = None
+    for candidate in org.people:
+        dms = emulator.messages(emulator.dm_channel(candidate.user_id))
+        last_pulses = [m for m in dms if question_ids(m)]
+        if not last_pulses:
             continue
-        shown = [  # confirmations of answers to that last pulse, not to an earlier one
+        seen = [  # confirmations of answers to that last pulse, not to an earlier one
             c
-            for c in confirmations(emulator, person.user_id)
-            if ts(c["message_ts"]) > ts(pulses[-1]["ts"])
+            for c in confirmations(emulator, candidate.user_id)
+            if ts(c["message_ts"]) > ts(last_pulses[-1]["ts"])
         ]
-        if shown:
+        if not seen:
+            continue
+        if found is None:
+            found = (candidate, last_pulses, seen)
+        if prefer and prefer in seen[-1].get("text", ""):
+            found = (candidate, last_pulses, seen)
             break
-    else:
+    if found is None:
         return
+    person, pulses, shown = found
     width = max(console.width, 100)
     console.rule(f"{person.name}'s last pulse DM, as Slack stores it (and any export shows it)")
     console.print(
@@ -232,13 +271,21 @@ def run_demo(
     started = time.monotonic()
     bars = progress_console or console
     database = database.resolve()
-    if database.parent.exists():
-        shutil.rmtree(database.parent)
-    database.parent.mkdir(parents=True)
+    # Only what a demo run writes is removed: `--database ~/x.db` must never empty a folder.
+    for leftover in (
+        database,
+        *(database.with_name(database.name + suffix) for suffix in ("-wal", "-shm", "-journal")),
+        *(database.parent / name for name in DEMO_FILES),
+    ):
+        leftover.unlink(missing_ok=True)
+    database.parent.mkdir(parents=True, exist_ok=True)
+    # The simulated people click faster than any workspace; waitress's "task queue depth"
+    # warning is noise in the demo's story.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     org = build_org(seed, people_per_team=PEOPLE_PER_TEAM)
     with SlackEmulator(bot_token=TOKEN, signing_secret=SIGNING_SECRET) as emulator:
         install_org(emulator, org)
-        settings = sandbox_settings(emulator, database)
+        settings = sandbox_settings(emulator, database, org)
         today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         clock = ManualClock(today - timedelta(weeks=LIVE_WEEKS + 1))
         deps = build_deps(settings, clock=clock)
@@ -310,28 +357,61 @@ def run_demo(
             f"{hour:02d}:{minute:02d} on its recipient's own clock ({zones})."
         )
         messages = emulator.messages(LEADERSHIP_CHANNEL)
-        digests = [m for m in messages if m["text"].startswith("CX pulse digest")]
+        digests = [m for m in messages if is_digest(m)]
         console.rule("#cx-leadership, as a leader sees it (latest digest)")
         transcript = render_channel(digests[-1:], width=max(console.width, 100))
         console.print(transcript, markup=False, highlight=False, emoji=False, soft_wrap=True)
         console.rule()
-        _show_one_person(console, emulator, org)
-        charts = [f for f in emulator.uploaded_files() if f["completed"]]
+        _show_one_person(console, emulator, org, prefer=deps.prompts.bank.not_applicable.label)
+        uploads = [f for f in emulator.uploaded_files() if f["completed"]]
+        heatmaps = [f for f in uploads if f["name"].endswith("-heatmap.png")]
+        charts = [f for f in uploads if f not in heatmaps]
         if charts:
             chart_path = database.parent / "latest-chart.png"
             chart_path.write_bytes(charts[-1]["content"])
             console.print(f"The chart posted with it: {chart_path} ({charts[-1]['alt_txt']})")
+        if heatmaps:
+            heatmap_path = database.parent / "latest-heatmap.png"
+            heatmap_path.write_bytes(heatmaps[-1]["content"])
+            console.print(f"The heatmap posted with it: {heatmap_path} ({heatmaps[-1]['alt_txt']})")
         nudges = sum(
             1
             for person in org.people
             for m in emulator.messages(emulator.dm_channel(person.user_id))
-            if m["text"].startswith("*A nudge for")
+            if is_team_nudge(m)
         )
         calls = len(emulator.calls())
     deps.engine.dispose()
     console.print(
-        f"{len(digests)} weekly digests posted, {nudges} team nudges sent by DM; {calls} Slack "
-        f"API calls served by the emulator; finished in {time.monotonic() - started:.1f} s."
+        f"{len(digests)} weekly digests posted, {nudges} team nudges sent to team leads; "
+        f"{calls} Slack API calls served by the emulator; finished in "
+        f"{time.monotonic() - started:.1f} s."
     )
     console.print(f"Database: {database}")
-    console.print(f"Try: DATABASE_URL=sqlite:///{database} cxpulse digest --print")
+    console.print("The latest digest again, from a shell anywhere (paste the next line):")
+    # One line, never wrapped or marked up, so it pastes as printed.
+    console.print(
+        digest_command(database), markup=False, highlight=False, emoji=False, soft_wrap=True
+    )
+
+
+def _cxpulse_command() -> list[str]:
+    """This installation's `cxpulse` by its full path (not on PATH in a fresh shell), or the
+    running interpreter's `-m bot` when the script is not installed."""
+    script = Path(sysconfig.get_path("scripts")) / "cxpulse"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "bot"]
+
+
+def digest_command(database: Path) -> str:
+    """`cxpulse digest --print` on the demo's database as one shell line that works pasted
+    into a fresh shell: every setting it needs inline (the demo-only key, never a real one)."""
+    settings = {
+        "DATABASE_URL": f"sqlite:///{database.resolve()}",
+        "CX_PSEUDONYM_KEY": DEMO_PSEUDONYM_KEY,
+        "CX_TIMEZONE": "Europe/London",  # the demo organisation's
+    }
+    words = [f"{name}={shlex.quote(value)}" for name, value in settings.items()]
+    words += [shlex.quote(word) for word in [*_cxpulse_command(), "digest", "--print"]]
+    return " ".join(words)

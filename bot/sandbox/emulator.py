@@ -1405,6 +1405,14 @@ class SlackEmulator:
             event["view"] = view
         return self.send_event(event)
 
+    def _opened_view(self, view_id: str) -> dict[str, Any]:
+        """A copy of a view the app opened, as a person's client holds it."""
+        with self._lock:
+            stored = self._state.views.get(view_id)
+            if stored is None:
+                raise LookupError(f"no view {view_id!r}: the app never opened it")
+            return _copied(stored)
+
     def click_in_view(
         self,
         user_id: str,
@@ -1416,11 +1424,7 @@ class SlackEmulator:
         signing_secret: str | None = None,
     ) -> SentRequest:
         """A person clicks a button in a view (App Home or an open modal)."""
-        with self._lock:
-            stored = self._state.views.get(view_id)
-            if stored is None:
-                raise LookupError(f"no view {view_id!r}: the app never opened it")
-            view = _copied(stored)
+        view = self._opened_view(view_id)
         element = actors.find_element(view, block_id, action_id) or {}
         label = element.get("text") or {"type": "plain_text", "text": value}
         trigger_id = self._issue_trigger()
@@ -1436,6 +1440,22 @@ class SlackEmulator:
         sent = self.post_signed(actors.payload_body(payload), signing_secret=signing_secret)
         return replace(sent, trigger_id=trigger_id)
 
+    def select_in_view(
+        self, user_id: str, *, view_id: str, action_id: str, block_id: str, value: str
+    ) -> SentRequest:
+        """A person picks an option of a select menu in a view (outside an input block)."""
+        view = self._opened_view(view_id)
+        trigger_id = self._issue_trigger()
+        payload = actors.view_block_actions_payload(
+            team=self._team_ref(),
+            user=self._user_ref(user_id),
+            view=view,
+            action=actors.select_action(action_id=action_id, block_id=block_id, value=value),
+            trigger_id=trigger_id,
+        )
+        sent = self.post_signed(actors.payload_body(payload))
+        return replace(sent, trigger_id=trigger_id)
+
     def submit_view(
         self,
         user_id: str,
@@ -1447,11 +1467,7 @@ class SlackEmulator:
         retry_num: int | None = None,
     ) -> SentRequest:
         """A person presses Submit on a modal; `sent.json_body` holds any response_action."""
-        with self._lock:
-            stored = self._state.views.get(view_id)
-            if stored is None:
-                raise LookupError(f"no view {view_id!r}: the app never opened it")
-            view = _copied(stored)
+        view = self._opened_view(view_id)
         trigger_id = self._issue_trigger()
         payload = actors.view_submission_payload(
             team=self._team_ref(),

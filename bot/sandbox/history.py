@@ -1,5 +1,6 @@
 """Synthetic pulse history as the CSV `cxpulse import` reads: a seeded organisation answering
-every dimension each week, with the planted effects of a `Story` (or none)."""
+every dimension each week, with the planted effects of a `Story` (or none), and, when asked,
+some "doesn't apply to me" answers (score "n/a" in the CSV)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from bot.analytics.cells import Observation, PeriodCells, publish_period
 from bot.analytics.findings import BASELINE_PERIODS
 from bot.analytics.noise import person_share
 from bot.analytics.periods import period_key
+from bot.db.models import NOT_APPLICABLE
 from bot.prompts import QuestionBank
 from bot.sandbox.org import (
     Story,
     SyntheticOrg,
     build_org,
+    doesnt_apply,
     maybe_comment,
     simulated_score,
     will_respond,
@@ -48,14 +51,19 @@ def generate_history(
     weeks: int,
     last_monday: date,
     story_weeks: int | None = None,
+    not_applicable: bool = False,
 ) -> list[HistoryRow]:
     """`weeks` weekly rounds ending in the week of `last_monday`; each respondent answers one
     statement of every dimension (statements take turns) on a day of that week.
 
     `story_weeks` is the length of the whole story when the history is only its start (the
     demo continues it live); by default the story ends with the history.
+
+    `not_applicable` lets people answer "doesn't apply to me" now and then (`org.doesnt_apply`),
+    drawn from a generator of its own, so the scores everyone else gives stay the same.
     """
     rng = random.Random(seed)
+    not_applicable_rng = random.Random(f"{seed}:not-applicable")
     rows: list[HistoryRow] = []
     first_monday = last_monday - timedelta(weeks=weeks - 1)
     for week in range(weeks):
@@ -77,6 +85,8 @@ def generate_history(
                     weeks=story_weeks or weeks,
                     swing=week_swing + team_swing[person.team],
                 )
+                if not_applicable and doesnt_apply(person, dimension, not_applicable_rng):
+                    score = NOT_APPLICABLE
                 comment = None if commented else maybe_comment(rng)
                 commented = commented or comment is not None
                 rows.append(
@@ -105,7 +115,7 @@ def history_csv(rows: Iterable[HistoryRow]) -> str:
                 row.team,
                 "true" if row.is_leader else "false",
                 row.question_id,
-                row.score,
+                "n/a" if row.score == NOT_APPLICABLE else row.score,
                 row.comment or "",
             )
         )
@@ -146,6 +156,7 @@ def synthetic_report(
             score=r.score,
         )
         for r in rows
+        if r.score != NOT_APPLICABLE  # in no figure, as publication leaves it out
     ]
     by_period: dict[str, list[Observation]] = {}
     for observation in observations:

@@ -44,6 +44,16 @@ class SyntheticOrg:
     bots: list[str] = field(default_factory=list)
     deactivated: list[str] = field(default_factory=list)
 
+    @property
+    def team_leads(self) -> str:
+        """CX_TEAM_LEADS for this organisation: each team's leader leads it."""
+        leaders = set(self.leaders)
+        return ",".join(
+            f"{team}={' '.join(u for u in members if u in leaders)}"
+            for team, members in self.teams.items()
+            if leaders.intersection(members)
+        )
+
 
 def build_org(seed: int, *, people_per_team: int = 10) -> SyntheticOrg:
     """Six teams of ten; each team's first person is a leader (in the leadership channel)."""
@@ -129,6 +139,21 @@ def simulated_score(
     """One answer: the expected level, this week's shared `swing`, and personal noise."""
     level = expected_score(person, dimension, week, story, weeks=weeks) + swing
     return max(1, min(5, round(level + rng.gauss(0.0, 0.6))))
+
+
+# "Doesn't apply to me": now and then for anyone, and often from teams that seldom meet a
+# customer when asked about customers' everyday life.
+NOT_APPLICABLE_SHARE = 0.02
+BACK_OFFICE_TEAMS = frozenset({"engineering", "product"})
+BACK_OFFICE_NOT_APPLICABLE = {"customer_insight": 0.3}
+
+
+def doesnt_apply(person: Person, dimension: str, rng: random.Random) -> bool:
+    """Whether this person answers "doesn't apply to me" to a statement of `dimension`."""
+    share = NOT_APPLICABLE_SHARE
+    if person.team in BACK_OFFICE_TEAMS:
+        share = BACK_OFFICE_NOT_APPLICABLE.get(dimension, share)
+    return rng.random() < share
 
 
 def will_respond(person: Person, rng: random.Random) -> bool:

@@ -136,3 +136,38 @@ def submit_comment(
             },
         },
     )
+
+
+def ask_to_pulse_now(emulator: SlackEmulator, admin: str) -> dict[str, Any]:
+    """Type `/cx pulse` as an admin; returns the reply, which says what a round now would do
+    (with Send / Don't send buttons) or why none will be sent."""
+    before = len(emulator.ephemerals(admin))
+    sent = emulator.send_slash_command(admin, "pulse")
+    if sent.status != 200:
+        raise RuntimeError(f"the bot answered {sent.status} to /cx pulse")
+    shown: list[dict[str, Any]] = wait_for(lambda: emulator.ephemerals(admin)[before:])
+    return shown[0]
+
+
+def answer_pulse_question(
+    emulator: SlackEmulator, admin: str, question: dict[str, Any], *, send: bool
+) -> SentRequest:
+    """Click Send (or Don't send) in the reply `ask_to_pulse_now` returned."""
+    action = ActionId.PULSE_NOW_CONFIRM if send else ActionId.PULSE_NOW_CANCEL
+    block_id, action_id, value = emulator.find_button(question, action_id_prefix=action)
+    sent = emulator.click_button(
+        admin,
+        channel_id=question["channel"],
+        message_ts=question["message_ts"],
+        action_id=action_id,
+        block_id=block_id,
+        value=value,
+    )
+    if sent.status != 200:
+        raise RuntimeError(f"the bot answered {sent.status} to the pulse question's button")
+    return sent
+
+
+def pulse_now(emulator: SlackEmulator, admin: str) -> SentRequest:
+    """`/cx pulse`, then Send: the round goes out (the caller waits for it)."""
+    return answer_pulse_question(emulator, admin, ask_to_pulse_now(emulator, admin), send=True)

@@ -7,11 +7,16 @@ from typing import Any
 
 from bot.services.config import update_workspace_settings
 from bot.services.context import Deps
+from bot.services.team_leads import merge_team_leads
 from bot.settings import Settings
 
 
 def change_settings(deps: Deps, *, admin: str, changes: Mapping[str, Any]) -> Settings:
     """Check and store `changes` (AdminsOnly, SettingsRejected); returns the settings in force."""
+    if "team_leads" in changes:
+        # The form shows a capped number of teams: the others keep their leads.
+        leads = merge_team_leads(deps.settings.team_leads, changes["team_leads"])
+        changes = {**changes, "team_leads": leads}
     return update_workspace_settings(
         config=deps.workspace,
         engine=deps.engine,

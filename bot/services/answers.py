@@ -11,6 +11,7 @@ from bot.db import answering
 from bot.db import repositories as repo
 from bot.db.answering import ClickTarget
 from bot.db.engine import session_scope
+from bot.db.models import NOT_APPLICABLE
 from bot.errors import BadPayload, NotInvited, RoundClosed, UnknownQuestion
 from bot.prompts import Prompts
 from bot.render.pulse import PulseView
@@ -50,7 +51,7 @@ def _facts(deps: Deps, round_id: int) -> RoundFacts:
             opened_at=pulse_round.opened_at,
             closes_at=pulse_round.closes_at,
             questions=tuple((q.id, q.text) for q in questions),
-            actions=tuple((a.dimension_id, a.text) for a in actions),
+            actions=tuple(a.line() for a in actions),
         )
 
     facts = deps.round_facts.get(round_id, load)
@@ -110,10 +111,13 @@ def record_answer(
 ) -> ClickTarget:
     """Store (or change) one score; a repeated click updates the same row, the latest click wins.
 
+    `score` is 1-5, or NOT_APPLICABLE (0) for "doesn't apply to me": stored like any other
+    answer, so the person counts as having answered, and left out of every figure's n.
+
     Returns the delivery clicked (where its DM is); the DM is re-rendered later, from what is
     stored then (bot.slack.dm_refresh), so the write transaction stays as short as it can be.
     """
-    if not 1 <= score <= 5:
+    if score != NOT_APPLICABLE and not 1 <= score <= 5:
         raise BadPayload()
     respondent = deps.respondent(slack_user_id)
     with deps.write_transaction() as connection:

@@ -33,8 +33,11 @@ ADJUSTABLE: tuple[str, ...] = (
     "min_group_size",
     "team_source",
     "team_channels",
+    "team_leads",
     "paused",
 )
+# Problems explained by copy outside the settings.errors section.
+PROBLEM_COPY: dict[str, str] = {"team_leads": "team_leads.settings_error"}
 # Stricter than the environment's floor of 2: in a group of two each person can work out the
 # other's answer, and an admin clicking in a form should not be able to allow that.
 MIN_GROUP_FLOOR = 3
@@ -121,6 +124,8 @@ class WorkspaceConfig:
 
 
 def _problem(field: str) -> str:
+    if field in PROBLEM_COPY:
+        return PROBLEM_COPY[field]
     return f"settings.errors.{field}" if field in ADJUSTABLE else "settings.errors.combination"
 
 

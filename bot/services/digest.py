@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date
 
 from sqlmodel import Session
 
@@ -21,17 +21,22 @@ from bot.analytics.findings import (
     build_findings,
     week_number,
 )
+from bot.analytics.headlines import Headline, headlines
+from bot.analytics.periods import shift_period
+from bot.db import commitments as commitment_store
 from bot.db import published as store
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
+from bot.db.published import WeekComment
 from bot.errors import NothingToReport, NotYetPublished, UnknownPeriod
+from bot.services.comments import visible_comments
+from bot.services.commitments import Commitment, commitments_for_report
 from bot.services.context import Deps
 from bot.services.publication import OpenProgress, open_progress, publish_due_weeks
 
 MAX_COMMENTS = 5
 # Weeks read for a report: enough for the weekly-swing estimate and two quarters.
 HISTORY_WEEKS = max(SWING_HISTORY, 26) + 1
-FOLLOW_UP_WEEKS = 13
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,16 +61,23 @@ class TeamNudge:
     team: str
     dimension: str
     nudge: str
-    nudge_id: str = ""  # so a DM to each member can word it in that member's language
+    nudge_id: str = ""  # so a DM to each lead can word it in that lead's language
 
 
 @dataclass(frozen=True, slots=True)
 class FollowUp:
+    """A commitment due by this week, with what its dimension did since it was made."""
+
     dimension: str
     action: str
     since: str
     delta: float | None
     real: bool
+    owner: str | None = None
+    due_on: date | None = None
+    now: float | None = None  # favourable share of the readings since (None: none yet)
+    before: float | None = None  # and of the eight weeks before it was made
+    action_id: int = 0
 
 
 @dataclass
@@ -76,11 +88,16 @@ class Report:
     previous_rate: float | None
     findings: Findings
     hidden_teams: int = 0
-    comments: list[str] = field(default_factory=list)
+    comment_minimum: int = 0  # the comment rule: comments are shown once this many answered
+    comments: list[WeekComment] = field(default_factory=list)  # the first MAX_COMMENTS
     comments_total: int = 0
     focus: Focus | None = None
     team_nudges: list[TeamNudge] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
+    # Commitments made and not yet due: listed so leaders see the loop is open.
+    commitments: list[Commitment] = field(default_factory=list)
+    # Every real finding, biggest first: what the notification and first section say.
+    headlines: list[Headline] = field(default_factory=list)
     history: list[PeriodCells] = field(default_factory=list)
     # The week still open, if any: only its coarse response share, nothing of its answers.
     open_week: OpenProgress | None = None
@@ -175,9 +192,8 @@ def build_digest(deps: Deps, *, period: str | None = None) -> Report:
             if now_week - week_number(p) < HISTORY_WEEKS
         ]
         records = store.load_weeks(session=session, periods=periods)
-        comments = store.week_comments(session=session, period=chosen)
-        since = deps.clock.now() - timedelta(weeks=FOLLOW_UP_WEEKS)
-        actions = repo.actions_since(session=session, since=since)
+        visible = visible_comments(deps, session, chosen)
+    commitments = commitments_for_report(deps, chosen)
     shown = weeks_as_shown(records, minimum)
     history = [shown[p] for p in periods]
     current = records[chosen]
@@ -189,11 +205,8 @@ def build_digest(deps: Deps, *, period: str | None = None) -> Report:
         dimensions=dimensions,
         drivers=_frozen_drivers(current),
         person_part=current.week.person_share,
-        actions=[(a.dimension, a.period) for a in actions if a.period <= chosen],
+        actions=[(c.dimension, c.period) for c in commitments.due],
     )
-    # The comment rule is re-checked under today's settings, which may be stricter.
-    people = current.week.respondents or 0
-    visible = comments if may_show(people, settings.comment_minimum) else []
     report = Report(
         period=chosen,
         # The minimum this week is shown under: today's, or the one it was published with if
@@ -203,20 +216,31 @@ def build_digest(deps: Deps, *, period: str | None = None) -> Report:
         previous_rate=previous_rate,
         findings=findings,
         hidden_teams=current.week.hidden_teams + _newly_hidden(current, shown[chosen]),
+        comment_minimum=settings.comment_minimum,
         comments=visible[:MAX_COMMENTS],
         comments_total=len(visible),
         history=history,
         open_week=open_progress(deps),
     )
-    report.focus = _focus(deps, report)
     report.team_nudges = _team_nudges(deps, findings)
-    texts = {(a.dimension, a.period): a.text for a in actions}
     report.follow_ups = [
         FollowUp(
-            f.dimension, texts[(f.dimension, f.since)], f.since, f.verdict.delta, f.verdict.real
+            f.dimension,
+            c.text,
+            f.since,
+            f.verdict.delta,
+            f.verdict.real,
+            owner=c.owner,
+            due_on=c.due_on,
+            now=f.after_favourable,
+            before=f.before_favourable,
+            action_id=c.id,
         )
-        for f in findings.follow_ups
+        for c, f in zip(commitments.due, findings.follow_ups, strict=True)
     ]
+    report.commitments = commitments.open
+    report.headlines = headlines(findings, tuple(range(len(findings.follow_ups))))
+    report.focus = _focus(deps, report, committed={c.dimension for c in commitments.open})
     return report
 
 
@@ -225,30 +249,49 @@ def _newly_hidden(record: store.WeekRecord, shown: PeriodCells) -> int:
     return len(set(record.published.cells.teams) - set(shown.teams))
 
 
-def _focus(deps: Deps, report: Report) -> Focus | None:
-    """The most clearly declined dimension, else the weakest one this period."""
+def _focus(deps: Deps, report: Report, *, committed: set[str]) -> Focus | None:
+    """The dimension to work on: the clearest fall, else the weakest reading, but never the
+    same one more than two weeks running unless someone committed to it (a focus nobody takes
+    up is not news the third time). Fixed the first time the week's digest is built."""
     readings = report.findings.dimensions
     if not readings:
         return None
-    declined = [r for r in readings if r.real_direction == "down"]
-    if declined:
-        chosen = min(declined, key=lambda r: (r.vs_baseline.delta or 0.0, r.dimension))
-    else:
-        chosen = min(readings, key=lambda r: (r.favourable_share, r.mean, r.dimension))
+    declined = sorted(
+        (r for r in readings if r.real_direction == "down"),
+        key=lambda r: (r.vs_baseline.delta or 0.0, r.dimension),
+    )
+    rest = sorted(
+        (r for r in readings if r.real_direction != "down"),
+        key=lambda r: (r.favourable_share, r.mean, r.dimension),
+    )
+    ranked = [*declined, *rest]
+    earlier = [shift_period(report.period, -weeks) for weeks in (1, 2)]
+    with session_scope(deps.engine) as session:
+        before = commitment_store.focus_proposals(session=session, periods=earlier)
+        stale = {before[p] for p in earlier if p in before}
+        if len(stale) == 1 and len(before) == 2:
+            (repeated,) = stale
+            if repeated not in committed:
+                ranked = [r for r in ranked if r.dimension != repeated] or ranked
+        chosen_id = commitment_store.propose_focus(
+            session=session, period=report.period, dimension=ranked[0].dimension
+        )
+    chosen = next((r for r in readings if r.dimension == chosen_id), ranked[0])
     nudges = deps.prompts.nudges.for_dimension(chosen.dimension)
     pick = nudges[week_number(report.period) % len(nudges)]
-    return Focus(chosen.dimension, bool(declined), pick.text)
+    return Focus(chosen.dimension, chosen.real_direction == "down", pick.text)
 
 
 def _team_nudges(deps: Deps, findings: Findings) -> list[TeamNudge]:
-    """One nudge for each team with a dimension that clearly declined (its worst one)."""
+    """One nudge for each team with a dimension that clearly declined (its worst one): an
+    action its lead can take with the team this week, from the team-level list."""
     out = []
     for team in findings.teams:
         declined = [r for r in team.readings if r.real_direction == "down"]
         if not declined:
             continue
         worst = min(declined, key=lambda r: (r.vs_baseline.delta or 0.0, r.dimension))
-        nudges = deps.prompts.nudges.for_dimension(worst.dimension)
-        pick = nudges[(week_number(findings.period) + 1) % len(nudges)]
+        nudges = deps.prompts.nudges.for_team(worst.dimension)
+        pick = nudges[week_number(findings.period) % len(nudges)]
         out.append(TeamNudge(team.team, worst.dimension, pick.text, pick.id))
     return out

@@ -11,9 +11,12 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.db import team_leads
+from bot.db.engine import session_scope
 from bot.db.migrate import current_revision, head_revision, known_revisions
 from bot.manifest import bot_scopes, scope_reasons
 from bot.prompts import Copy
+from bot.services.config import WorkspaceConfig
 from bot.settings import Settings
 
 SCOPES_HEADER = "x-oauth-scopes"
@@ -179,6 +182,37 @@ def check_pseudonym_key(settings: Settings, copy: Copy) -> Check:
     return Check(copy.t("doctor.key.title"), True, copy.t("doctor.key.ok"))
 
 
+MAX_TEAMS_LISTED = 10
+
+
+def check_team_nudges(settings: Settings, engine: Engine, copy: Copy) -> Check:
+    """Every team the directory knows has a lead or a nudge channel, else its nudge reaches
+    nobody. Only a note, never a failure: an install may not use team nudges at all."""
+    title = copy.t("team_leads.doctor_title")
+    try:
+        # The settings in force: the environment under the admins' stored choices.
+        effective = WorkspaceConfig(engine).effective(settings)
+        with session_scope(engine) as session:
+            teams = team_leads.directory_teams(session=session)
+    except SQLAlchemyError:
+        return Check(title, True, copy.t("team_leads.doctor_unknown"))
+    covered = set(effective.team_leads) | set(effective.team_channels)
+    orphans = [team for team in teams if team not in covered]
+    if not teams:
+        return Check(title, True, copy.t("team_leads.doctor_no_teams"))
+    if not orphans:
+        return Check(title, True, copy.t("team_leads.doctor_ok", count=len(teams)))
+    shown = ", ".join(orphans[:MAX_TEAMS_LISTED]) + (
+        ", …" if len(orphans) > MAX_TEAMS_LISTED else ""
+    )
+    return Check(
+        title,
+        True,
+        copy.t("team_leads.doctor_orphans", count=len(orphans), total=len(teams)),
+        note=copy.t("team_leads.doctor_orphans_note", teams=shown),
+    )
+
+
 def _slack_checks(settings: Settings, client: WebClient, copy: Copy) -> list[Check]:
     token, identity = check_token(settings, client, copy)
     checks = [token]
@@ -226,4 +260,5 @@ def run_checks(
         checks = installed_checks(settings, installed, client_for, copy)
     checks.append(check_database(engine, copy))
     checks.append(check_pseudonym_key(settings, copy))
+    checks.append(check_team_nudges(settings, engine, copy))
     return checks

@@ -1,7 +1,8 @@
 """`cxpulse import`: historic answers from a CSV file, all or nothing, idempotent.
 
 Each answer lands in an imported round for its organisation week; the respondent column is
-stored only as a keyed pseudonym, like every other answer.
+stored only as a keyed pseudonym, like every other answer. A score is 1 to 5, or "n/a" for
+"doesn't apply to me" (stored as 0: the person answered, and the answer is in no figure).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from bot.analytics.periods import period_key
 from bot.db import published
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
+from bot.db.models import NOT_APPLICABLE
 from bot.services.context import Deps
 from bot.services.publication import publish_due_weeks
 
@@ -26,6 +28,7 @@ FALSE_WORDS = {"false", "0", "no", "n", "f", ""}
 MAX_ERRORS_SHOWN = 20
 MAX_COMMENT_CHARS = 3000
 PROGRESS_EVERY = 500  # rows checked between progress reports
+NOT_APPLICABLE_WORDS = {"n/a"}  # any case; an empty score is a missing one, not this
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +101,10 @@ def _parse_row(
     if question_id not in known_questions:
         problems.append(f"line {line}: unknown question_id {question_id!r}")
     score_text = text["score"]
-    if not (score_text.isdigit() and 1 <= int(score_text) <= 5):
+    not_applicable = score_text.lower() in NOT_APPLICABLE_WORDS
+    if not (not_applicable or (score_text.isdigit() and 1 <= int(score_text) <= 5)):
         problems.append(
-            f"line {line}: score must be a whole number from 1 to 5, not {score_text!r}"
+            f"line {line}: score must be a whole number from 1 to 5 or n/a, not {score_text!r}"
         )
     team = text["team"] or None
     if team is not None and len(team) > 120:
@@ -117,7 +121,7 @@ def _parse_row(
         team=team,
         is_leader=leader_word in TRUE_WORDS,
         question_id=question_id,
-        score=int(score_text),
+        score=NOT_APPLICABLE if not_applicable else int(score_text),
         comment=comment,
     )
     return row, []

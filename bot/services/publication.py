@@ -31,7 +31,7 @@ from bot.analytics.respondents import (
 from bot.db import published as store
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
-from bot.db.models import PublishedComment, PublishedWeek, RoundProgress
+from bot.db.models import NOT_APPLICABLE, PublishedComment, PublishedWeek, RoundProgress
 from bot.pseudonym import MissingPseudonymKey, keyed_tag
 from bot.services.context import Deps
 
@@ -82,7 +82,13 @@ def _drivers(
     deps: Deps, session: Session, period: str, this_week: list[int]
 ) -> tuple[str, float | None]:
     """Drivers over the last DRIVER_WEEKS weeks, frozen now; each needs the minimum number of
-    distinct people (not respondent-weeks) and enough pairs."""
+    distinct people (not respondent-weeks) and enough pairs.
+
+    The outcome each dimension is correlated with is the outcome dimension's score of the same
+    respondent-week: the mean of the outcome items they answered (customer-first behaviour and
+    customer outcomes), so no single item carries every driver. "Doesn't apply to me" answers
+    are not read (`respondent_answers` leaves them out), so they move no mean.
+    """
     minimum = deps.settings.min_group_size
     now_week = week_number(period)
     earlier = [
@@ -134,6 +140,8 @@ def publish_week(deps: Deps, period: str) -> bool:
             session.flush()
             memberships, invited = _memberships(deps, session, round_ids)
             answers = store.week_answers(session=session, round_ids=round_ids)
+            # "Doesn't apply to me" is in no cell (nor any n, distribution or driver); the
+            # person still counts below as a respondent, for participation and comments.
             rows = [
                 Observation(
                     period,
@@ -143,6 +151,7 @@ def publish_week(deps: Deps, period: str) -> bool:
                     a.score,
                 )
                 for a in answers
+                if a.score != NOT_APPLICABLE
             ]
             published = publish_period(period, rows, minimum)
             session.add_all(store.cell_rows(published.cells))
@@ -173,19 +182,26 @@ def _publish_comments(
     people = len({a.respondent for a in answers})
     if not may_show(people, deps.settings.comment_minimum):
         return 0
-    by_text: dict[str, str] = {}
+    by_text: dict[str, tuple[str, str]] = {}
     for answer in answers:
         if answer.comment and answer.comment not in by_text:
-            by_text[answer.comment] = answer.respondent
+            by_text[answer.comment] = (answer.respondent, answer.dimension)
+    # A comment names its dimension only when that dimension's answerers alone meet the
+    # comment rule: filtering by dimension must not narrow the possible authors below it.
+    answered: dict[str, set[str]] = {}
+    for answer in answers:
+        answered.setdefault(answer.dimension, set()).add(answer.respondent)
+    minimum = deps.settings.comment_minimum
     order = random.SystemRandom()
     positions = order.sample(range(1_000_000_000), len(by_text))
-    for (text, respondent), position in zip(by_text.items(), positions, strict=True):
+    for (text, (respondent, dimension)), position in zip(by_text.items(), positions, strict=True):
         session.add(
             PublishedComment(
                 period=period,
                 position=position,
                 text=text,
                 author_tag=comment_tag(deps, respondent, period),
+                dimension=dimension if may_show(len(answered[dimension]), minimum) else None,
             )
         )
     return len(by_text)

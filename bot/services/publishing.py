@@ -11,12 +11,14 @@ from bot.db import workspace_settings as snapshots
 from bot.db.engine import session_scope
 from bot.errors import NoLeadershipChannel
 from bot.render.chart import trend_chart
-from bot.render.digest import digest_message, team_nudge_message
+from bot.render.digest import digest_message
+from bot.render.heatmap import heatmap_image
 from bot.render.json_report import report_json
+from bot.services import team_nudges
+from bot.services.commitments import FollowUpResult, record_follow_ups
 from bot.services.context import Deps
 from bot.services.digest import Report, build_digest
-from bot.services.language import prompts_for_locale
-from bot.services.ports import DeliveryFailed, PostedMessage, SlackGateway
+from bot.services.ports import PostedMessage, SlackGateway
 from bot.services.publication import publish_due_weeks
 
 log = logging.getLogger(__name__)
@@ -32,16 +34,19 @@ def post_digest(
     report = build_digest(deps, period=period)
     message = digest_message(report, deps.prompts, zone_name=deps.settings.timezone)
     posted = gateway.post_message(channel, message)
-    highlight = [r.dimension for r in report.findings.dimensions if r.real_direction != "none"]
-    chart = trend_chart(report.history, deps.prompts, highlight=highlight)
-    if chart is not None:
-        gateway.upload_file(
-            channel,
-            content=chart.png,
-            filename=f"cx-pulse-{report.period}.png",
-            title=chart.title,
-            alt_text=chart.alt_text,
-        )
+    pictures = [
+        (trend_chart(report, deps.prompts), f"cx-pulse-{report.period}.png"),
+        (heatmap_image(report, deps.prompts), f"cx-pulse-{report.period}-heatmap.png"),
+    ]
+    for chart, filename in pictures:
+        if chart is not None:
+            gateway.upload_file(
+                channel,
+                content=chart.png,
+                filename=filename,
+                title=chart.title,
+                alt_text=chart.alt_text,
+            )
     with session_scope(deps.engine) as session:
         # What App Home shows leaders: these findings passed the gate on their way here.
         snapshots.save_snapshot(
@@ -50,6 +55,10 @@ def post_digest(
             findings=report_json(report),
             now=deps.clock.now(),
         )
+        # What it reported of each commitment due, frozen for the "you said, we did" line.
+        results = [
+            FollowUpResult(f.action_id, f.real, f.delta, f.now, f.before) for f in report.follow_ups
+        ]
         # Where it went, so forget-me can edit a comment out of it later.
         published.record_posted_digest(
             session=session, period=report.period, channel=posted.channel, ts=posted.ts
@@ -59,6 +68,7 @@ def post_digest(
         for pulse_round in repo.rounds_in_period(session=session, period=report.period):
             if pulse_round.id is not None:
                 repo.claim_digest(session=session, round_id=pulse_round.id, now=deps.clock.now())
+    record_follow_ups(deps, report.period, results)
     log.info("digest for %s posted", report.period)
     return report, posted
 
@@ -94,29 +104,5 @@ def post_due_digest(deps: Deps, gateway: SlackGateway) -> Report | None:
 
 def send_team_nudges(deps: Deps, gateway: SlackGateway, report: Report) -> int:
     """Each team with a clear decline hears about it: in its channel if it has one, else by
-    DM to its members. Worded for the team; no individual answer is ever in it."""
-    sent = 0
-    channels = deps.settings.team_channels
-    for nudge in report.team_nudges:
-        message = team_nudge_message(deps.prompts, nudge.team, nudge.dimension, nudge.nudge)
-        channel = channels.get(nudge.team)
-        try:
-            if channel:
-                gateway.post_message(channel, message)
-                sent += 1
-                continue
-            with session_scope(deps.engine) as session:
-                members = repo.team_members(session=session, team=nudge.team)
-            for member in members:
-                person = prompts_for_locale(deps, member.locale)
-                text = person.nudge_text(nudge.nudge_id, nudge.nudge)
-                gateway.deliver_dm(
-                    member.slack_user_id,
-                    team_nudge_message(person, nudge.team, nudge.dimension, text),
-                    key=f"nudge:{report.period}:{nudge.team}",
-                    maybe_sent=False,
-                )
-                sent += 1
-        except DeliveryFailed as exc:
-            log.warning("team nudge for a team could not be delivered: %s", exc.error)
-    return sent
+    DM to each of its leads, at most once a calendar week (bot.services.team_nudges)."""
+    return team_nudges.send_team_nudges(deps, gateway, report)

@@ -16,13 +16,25 @@ MAX_ROUNDS = 64
 
 
 @dataclass(frozen=True, slots=True)
+class ActionLine:
+    """What leaders said they are doing about a dimension, and once a commitment has been
+    followed up, what came of it: "you said, we did"."""
+
+    dimension: str
+    text: str
+    result: str | None = None  # "up", "down" or "none" once followed up; None while running
+    now: float | None = None  # the favourable share the follow-up found
+    before: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RoundFacts:
     round_id: int
     period: str
     opened_at: datetime
     closes_at: datetime
     questions: tuple[tuple[str, str], ...]  # (question id, text), in order
-    actions: tuple[tuple[str, str], ...]  # (dimension id, what leaders are doing)
+    actions: tuple[ActionLine, ...]  # what leaders are doing, and what came of it
 
 
 class RoundFactsCache:

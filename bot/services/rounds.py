@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from enum import StrEnum
 
 from sqlmodel import Session
 
@@ -23,13 +25,20 @@ from bot.db import published
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.db.models import Delivery, DeliveryStatus, Member, PulseRound, RoundKind
-from bot.errors import WeekAlreadyPublished
+from bot.errors import (
+    NobodyToAsk,
+    PulseConfirmationExpired,
+    RoundAlreadyThisWeek,
+    WeekAlreadyPublished,
+)
 from bot.render.pulse import PulseView, pulse_message
+from bot.scheduling import next_pulse_at
 from bot.services.actions import actions_for_round
 from bot.services.context import Deps
 from bot.services.directory import refresh_directory
 from bot.services.language import prompts_for_locale
 from bot.services.ports import DeliveryFailed, SlackGateway
+from bot.services.round_facts import ActionLine
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +55,25 @@ class RoundReport:
 def _plan(deps: Deps, sequence: int) -> list[str]:
     bank = deps.prompts.bank
     rotating = [[q.id for q in d.questions] for d in bank.rotating_dimensions]
-    return plan_round(rotating, bank.outcome_question, sequence, deps.settings.questions_per_round)
+    return plan_round(rotating, bank.outcome_questions, sequence, deps.settings.questions_per_round)
+
+
+def _already(session: Session, week_round: PulseRound) -> RoundAlreadyThisWeek:
+    assert week_round.id is not None
+    invited, _, _ = repo.invitation_counts(session=session, round_id=week_round.id)
+    return RoundAlreadyThisWeek(
+        period=week_round.period, opened=week_round.opened_at, invited=invited
+    )
 
 
 def _open_round(
     deps: Deps, session: Session, *, kind: RoundKind, now: datetime, period: str | None = None
 ) -> tuple[PulseRound, bool]:
-    """Create the round and its deliveries in one transaction; reuse an existing scheduled one.
+    """Create the week's round and its deliveries in one transaction.
+
+    One round a week, whichever kind: both take the period as their schedule key (unique), so
+    an ad hoc round is the week's round and the scheduled one is skipped. Scheduled: the
+    week's round is reused if it exists. Ad hoc: refused (RoundAlreadyThisWeek) if it exists.
 
     A scheduled round (of `period`, by default the current one) is due for each person at the
     pulse time on their own wall clock (`local_due_at`); it opens at the earliest of those and
@@ -61,15 +82,17 @@ def _open_round(
     settings = deps.settings
     scheduled = kind is RoundKind.SCHEDULED
     period = period or period_key(now, settings.zone)
-    schedule_key = period if scheduled else None
-    if schedule_key is not None:
-        existing = repo.round_by_schedule_key(session=session, schedule_key=schedule_key)
-        if existing is not None:
+    existing = repo.week_round(session=session, period=period)
+    if existing is not None:
+        if scheduled:
             return existing, False
+        raise _already(session, existing)
     if published.is_published(session=session, period=period):
         # A published week is frozen: a new round in it could never be shown.
         raise WeekAlreadyPublished(period=period)
     members = repo.participants(session=session)
+    if not scheduled and not members:
+        raise NobodyToAsk()  # it would use up the week's round and ask no one
 
     def due_at(member: Member) -> datetime:
         if not scheduled:
@@ -83,7 +106,7 @@ def _open_round(
     created = repo.create_round(
         session=session,
         kind=kind,
-        schedule_key=schedule_key,
+        schedule_key=period,
         period=period,
         opened_at=min(*due, now),
         closes_at=max(due) + timedelta(days=settings.round_days),
@@ -91,10 +114,11 @@ def _open_round(
     )
     if created is None:
         # Another process created this period's round between our check and our insert.
-        assert schedule_key is not None
-        existing = repo.round_by_schedule_key(session=session, schedule_key=schedule_key)
+        existing = repo.round_by_schedule_key(session=session, schedule_key=period)
         assert existing is not None
-        return existing, False
+        if scheduled:
+            return existing, False
+        raise _already(session, existing)
     assert created.id is not None
     repo.create_deliveries(session=session, round_id=created.id, members=members, due_at=due_at)
     return created, True
@@ -115,20 +139,27 @@ def _refresh_directory(deps: Deps, gateway: SlackGateway, *, now: datetime) -> N
         )
 
 
-def send_round(deps: Deps, gateway: SlackGateway, *, kind: RoundKind) -> RoundReport:
-    """Open a round now (scheduled: this period's, at most one) and deliver the DMs due.
+def send_round(
+    deps: Deps, gateway: SlackGateway, *, kind: RoundKind, period: str | None = None
+) -> RoundReport:
+    """Open this week's round now and deliver the DMs due.
 
-    Ad hoc rounds are due at once for everyone. The scheduler does not come through here: it
-    runs `run_pulse_schedule`, which opens a period's round only once its first local due time
-    has come.
+    Scheduled: this period's round, at most one (reused if it exists). Ad hoc: due at once for
+    everyone, and it is the week's round, so the scheduled one is skipped; refused when the
+    week already has its round (RoundAlreadyThisWeek). `period` is the week a person confirmed
+    after `plan_adhoc_round`: if that week is over, nothing is sent (PulseConfirmationExpired).
+    The scheduler does not come through here: it runs `run_pulse_schedule`, which opens a
+    period's round only once its first local due time has come.
     """
     now = deps.clock.now()
-    scheduled_key = period_key(now, deps.settings.zone) if kind is RoundKind.SCHEDULED else None
+    current = period_key(now, deps.settings.zone)
+    if period is not None and period != current:
+        raise PulseConfirmationExpired(period=period)
     with session_scope(deps.engine) as session:
-        already = scheduled_key is not None and (
-            repo.round_by_schedule_key(session=session, schedule_key=scheduled_key) is not None
-        )
-    if not already:
+        existing = repo.week_round(session=session, period=current)
+        if existing is not None and kind is RoundKind.ADHOC:
+            raise _already(session, existing)
+    if existing is None:
         _refresh_directory(deps, gateway, now=now)
     with session_scope(deps.engine) as session:
         pulse_round, created = _open_round(deps, session, kind=kind, now=now)
@@ -138,6 +169,126 @@ def send_round(deps: Deps, gateway: SlackGateway, *, kind: RoundKind) -> RoundRe
         "pulse round %s (%s): %d sent, %d failed", pulse_round.id, pulse_round.period, sent, failed
     )
     return RoundReport(pulse_round.id, pulse_round.period, created, sent, failed)
+
+
+def next_scheduled_pulse(
+    deps: Deps,
+    session: Session,
+    *,
+    after: datetime,
+    zone_name: str | None,
+    skip: Collection[str] = (),
+) -> datetime | None:
+    """When the next scheduled round reaches someone in `zone_name` (aware, in that zone):
+    the schedule's next time strictly after `after` in a week that has no round yet (an ad hoc
+    round was that week's) and is not in `skip`. None while pulses are paused."""
+    settings = deps.settings
+    if settings.paused:
+        return None
+    zone = person_zone(zone_name, settings.zone)
+    moment = after
+    for _ in range(8):  # a week with a round is skipped; a few in a row at most
+        due = next_pulse_at(settings, moment, zone_name)
+        period = period_key(due, zone)  # the ISO week of the person's own calendar
+        if period not in skip and not repo.periods_with_a_round(session=session, periods=[period]):
+            return due
+        moment = due
+    return None
+
+
+class ScheduledRound(StrEnum):
+    """What an ad hoc round sent now does to the week's scheduled round."""
+
+    SKIPPED = "skipped"  # still to come this week: it is skipped, nobody is asked twice
+    PASSED = "passed"  # its time has passed with no round (paused or down then): none to skip
+    PAUSED = "paused"  # pulses are paused: no scheduled round would go out this week anyway
+
+
+@dataclass(frozen=True, slots=True)
+class WeekRound:
+    """The round a week already has."""
+
+    kind: RoundKind
+    opened_at: datetime
+    closes_at: datetime
+    invited: int
+    sent: int  # in people's DMs by now
+    waiting: int  # still to go: a scheduled round reaches each person at their local time
+
+
+@dataclass(frozen=True, slots=True)
+class AdhocPlan:
+    """What sending a round now (`/cx pulse`, `cxpulse pulse send`) would do, to be confirmed
+    first; or, when `existing` is set or nobody would be asked, why nothing would be sent."""
+
+    period: str
+    now: datetime
+    zone_name: str  # the clock the times are told on: the asker's, else the organisation's
+    people: int  # how many would be asked, from the directory as just refreshed
+    closes_at: datetime  # when the round would close
+    scheduled_at: datetime  # the week's scheduled pulse time, on the asker's clock
+    scheduled: ScheduledRound
+    existing: WeekRound | None
+    next_scheduled: datetime | None  # the next scheduled round after this week's; None: paused
+
+    @property
+    def may_send(self) -> bool:
+        return self.existing is None and self.people > 0
+
+
+def plan_adhoc_round(
+    deps: Deps, gateway: SlackGateway, *, slack_user_id: str | None = None
+) -> AdhocPlan:
+    """What an ad hoc round sent now would do: which week, how many people, and what becomes
+    of the week's scheduled round. Sends nothing; `send_round(..., period=plan.period)` does.
+
+    The directory is refreshed first so the count is the one the round would use. A week whose
+    results are published refuses (WeekAlreadyPublished) unless it has a round to tell about.
+    """
+    settings = deps.settings
+    now = deps.clock.now()
+    period = period_key(now, settings.zone)
+    with session_scope(deps.engine) as session:
+        found = repo.week_round(session=session, period=period)
+        existing = None
+        if found is not None:
+            assert found.id is not None
+            invited, sent, waiting = repo.invitation_counts(session=session, round_id=found.id)
+            existing = WeekRound(
+                RoundKind(found.kind), found.opened_at, found.closes_at, invited, sent, waiting
+            )
+        elif published.is_published(session=session, period=period):
+            raise WeekAlreadyPublished(period=period)
+    if existing is None:
+        _refresh_directory(deps, gateway, now=now)
+    weekly = settings.pulse_weekly
+    with session_scope(deps.engine) as session:
+        member = (
+            repo.get_member(session=session, slack_user_id=slack_user_id) if slack_user_id else None
+        )
+        zone_name = (member.tz if member is not None else None) or settings.timezone
+        people = len(repo.participants(session=session))
+        _, last = due_window(period, weekly, _zones(deps, session))
+        next_scheduled = next_scheduled_pulse(
+            deps, session, after=now, zone_name=zone_name, skip={period}
+        )
+    if settings.paused:
+        scheduled = ScheduledRound.PAUSED
+    elif now > last + timedelta(hours=settings.misfire_grace_hours):
+        scheduled = ScheduledRound.PASSED  # the pulse job no longer opens a round this late
+    else:
+        scheduled = ScheduledRound.SKIPPED
+    return AdhocPlan(
+        period=period,
+        now=now,
+        zone_name=zone_name,
+        people=people,
+        closes_at=now + timedelta(days=settings.round_days),
+        scheduled_at=local_due_at(period, weekly, person_zone(zone_name, settings.zone)),
+        scheduled=scheduled,
+        existing=existing,
+        next_scheduled=next_scheduled,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +324,7 @@ def run_pulse_schedule(deps: Deps, gateway: SlackGateway) -> ScheduleRun:
         waiting = [
             period
             for period in candidate_periods(now, settings.zone)
-            if repo.round_by_schedule_key(session=session, schedule_key=period) is None
+            if repo.week_round(session=session, period=period) is None  # ad hoc counts too
             and local_due_at(period, weekly, EARLIEST_ZONE)
             <= now
             <= local_due_at(period, weekly, LATEST_ZONE) + grace
@@ -198,7 +349,7 @@ def run_pulse_schedule(deps: Deps, gateway: SlackGateway) -> ScheduleRun:
                     deps, session, kind=RoundKind.SCHEDULED, now=now, period=period
                 )
         except WeekAlreadyPublished:
-            # An ad hoc round was this week's round, and it has closed and been published.
+            # The week was published without a live round (imported history): it is frozen.
             log.info("no scheduled round for %s: the week is already published", period)
             continue
         if created:
@@ -221,7 +372,7 @@ def _view_for(
     pulse_round: PulseRound,
     questions: tuple[tuple[str, str], ...],
     member: Member,
-    actions: tuple[tuple[str, str], ...],
+    actions: tuple[ActionLine, ...],
 ) -> PulseView:
     assert pulse_round.id is not None
     return PulseView(
@@ -253,9 +404,7 @@ def deliver_pending(deps: Deps, gateway: SlackGateway, *, round_id: int) -> tupl
             (q.id, q.text) for q in repo.round_questions(session=session, round_id=round_id)
         )
     stale = timedelta(seconds=deps.settings.claim_stale_seconds)
-    actions = tuple(
-        (a.dimension_id, a.text) for a in actions_for_round(deps, opened_at=pulse_round.opened_at)
-    )
+    actions = tuple(a.line() for a in actions_for_round(deps, opened_at=pulse_round.opened_at))
 
     def worker() -> tuple[int, int]:
         # Each worker claims its own small batches, so one slow send never holds up the rest.
@@ -298,7 +447,7 @@ def _send_one(
     *,
     pulse_round: PulseRound,
     questions: tuple[tuple[str, str], ...],
-    actions: tuple[tuple[str, str], ...],
+    actions: tuple[ActionLine, ...],
     delivery: Delivery,
     member: Member,
     token: str,

@@ -1,4 +1,5 @@
-"""Button clicks: answers and the comment modal in the pulse DM, and `/cx forget-me`'s answer."""
+"""Button clicks: answers and the comment modal in the pulse DM, and the answers to the
+questions `/cx forget-me` and `/cx pulse` ask first."""
 
 from __future__ import annotations
 
@@ -10,19 +11,32 @@ from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
+from bot.db.models import RoundKind
+from bot.errors import CxError, NotAllowed
+from bot.render.adhoc_round import adhoc_round_sent
 from bot.render.comment_modal import comment_modal
 from bot.render.ids import ActionId
 from bot.services.answers import pulse_state, record_answer
 from bot.services.context import Deps
 from bot.services.language import prompts_for_member
+from bot.services.ports import SlackGateway
 from bot.services.privacy import forget_member
+from bot.services.roles import Audience, audience_copy_key, may_use
+from bot.services.rounds import send_round
 from bot.slack.dm_refresh import DmRefresher, PulseDmRefresh
-from bot.slack.errors import politely
+from bot.slack.errors import error_text, politely
 from bot.slack.home import publish_home
-from bot.slack.parsing import parse_action_ts, parse_answer_value, parse_round_id, user_id_of
+from bot.slack.parsing import (
+    parse_action_ts,
+    parse_answer_value,
+    parse_period,
+    parse_round_id,
+    user_id_of,
+)
 
 log = logging.getLogger(__name__)
-ANSWER_ACTION = re.compile(rf"^{re.escape(ActionId.ANSWER_PREFIX)}[1-5]$")
+# Scale points 1-5 and 0, "doesn't apply to me"; any other value is refused in parsing.
+ANSWER_ACTION = re.compile(rf"^{re.escape(ActionId.ANSWER_PREFIX)}[0-5]$")
 
 
 def _message_location(body: dict[str, Any]) -> tuple[str | None, str | None]:
@@ -102,8 +116,50 @@ def handle_forget_me_cancel(
     respond(text=text, replace_original=True, response_type="ephemeral")
 
 
+def handle_pulse_now_confirm(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    """Send the round `/cx pulse` asked about: this week's, if it is still this week and the
+    week has no round yet (checked again here: another admin, or a second click, may have
+    sent it meanwhile)."""
+    ack()
+    deps: Deps = context["deps"]
+    gateway: SlackGateway = context["gateway"]
+    user_id = user_id_of(body)
+    prompts = prompts_for_member(deps, slack_user_id=user_id)
+    if not may_use(
+        audience=Audience.ADMINS, settings=deps.settings, gateway=gateway, user_id=user_id
+    ):
+        raise NotAllowed(command="pulse", who=prompts.copy.t(audience_copy_key(Audience.ADMINS)))
+    period = parse_period(action.get("value"))
+    # The buttons go at once, so the question cannot be answered twice; what replaces them
+    # says what happened, a refusal included.
+    started = prompts.copy.t("commands.pulse_started")
+    respond(text=started, replace_original=True, response_type="ephemeral")
+    try:
+        report = send_round(deps, gateway, kind=RoundKind.ADHOC, period=period)
+    except CxError as refused:
+        log.info("pulse round not sent: %s", type(refused).__name__)
+        text = error_text(deps, refused, prompts)
+    else:
+        text = adhoc_round_sent(report, prompts.copy)
+    respond(text=text, replace_original=True, response_type="ephemeral")
+
+
+def handle_pulse_now_cancel(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    deps: Deps = context["deps"]
+    prompts = prompts_for_member(deps, slack_user_id=user_id_of(body))
+    text = prompts.copy.t("scheduling.cancelled")
+    respond(text=text, replace_original=True, response_type="ephemeral")
+
+
 def register(app: App) -> None:
     app.action(ANSWER_ACTION)(politely(handle_answer_button))
     app.action(ActionId.OPEN_COMMENT.value)(politely(handle_comment_button))
     app.action(ActionId.FORGET_ME_CONFIRM.value)(politely(handle_forget_me_confirm))
     app.action(ActionId.FORGET_ME_CANCEL.value)(politely(handle_forget_me_cancel))
+    app.action(ActionId.PULSE_NOW_CONFIRM.value)(politely(handle_pulse_now_confirm))
+    app.action(ActionId.PULSE_NOW_CANCEL.value)(politely(handle_pulse_now_cancel))

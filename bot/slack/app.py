@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 
 from bot.render.ids import ActionId
 from bot.services.context import Deps
-from bot.slack import actions, commands, errors, home, views
+from bot.slack import actions, commands, commitments, errors, home, views
 from bot.slack.dm_refresh import DmRefresher, ThreadRefresher, workspace_resolver
 from bot.slack.gateway import WorkspaceGateways, make_gateway
 from bot.slack.installations import oauth_settings
@@ -104,6 +104,6 @@ def create_app(
         context["dm_refresher"] = dm_refresher
         next()
 
-    for surface in (commands, actions, views, home, errors):
+    for surface in (commands, actions, commitments, views, home, errors):
         surface.register(app)
     return app

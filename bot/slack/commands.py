@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from slack_bolt import Ack, App, BoltContext
 from slack_bolt.context.respond import Respond
+from slack_sdk import WebClient
 
-from bot.db.models import RoundKind
 from bot.errors import (
     CommandUsage,
     NoLeadershipChannel,
@@ -17,6 +17,7 @@ from bot.errors import (
     UnknownDimension,
 )
 from bot.prompts import Prompts
+from bot.render.adhoc_round import adhoc_round_question
 from bot.render.digest import digest_message
 from bot.render.replies import (
     forget_me_question,
@@ -28,14 +29,17 @@ from bot.render.replies import (
     text_reply,
     trend_message,
 )
+from bot.render.team_leads import own_team_message
 from bot.services.actions import record_action
 from bot.services.context import Deps
 from bot.services.digest import latest_report
 from bot.services.language import prompts_for_member
 from bot.services.members import set_participation
 from bot.services.ports import OutgoingMessage, SlackGateway
-from bot.services.roles import Audience, may_use
-from bot.services.rounds import send_round
+from bot.services.roles import Audience, audience_copy_key, may_use
+from bot.services.rounds import plan_adhoc_round
+from bot.services.team_leads import team_access, team_view
+from bot.slack.commitments import open_commitment_modal
 from bot.slack.errors import politely
 from bot.slack.parsing import CxCommand, parse_cx
 
@@ -48,6 +52,10 @@ class Request:
     command: CxCommand
     respond: Respond
     prompts: Prompts  # the language of the person who ran the command (their Slack locale)
+    # For sub-commands that open a modal (`/cx act` alone).
+    client: WebClient | None = None
+    trigger_id: str = ""
+    channel_id: str | None = None
 
 
 def _reply(request: Request, message: OutgoingMessage) -> None:
@@ -99,12 +107,17 @@ def _trend(request: Request) -> None:
 
 
 def _team(request: Request) -> None:
-    report = latest_report(request.deps)
-    if not request.command.args:
-        usage = request.prompts.copy.t("commands.team_usage", teams=team_names(report))
+    # Leaders and admins see any team; a team lead sees the teams they lead (by default).
+    access = team_access(
+        settings=request.deps.settings, gateway=request.gateway, user_id=request.user_id
+    )
+    view = team_view(request.deps, access, asked=" ".join(request.command.args) or None)
+    if not view.teams:
+        usage = request.prompts.copy.t("commands.team_usage", teams=team_names(view.report))
         raise CommandUsage(usage=usage)
-    team = " ".join(request.command.args)
-    _reply(request, team_message(report, request.prompts, team))
+    render = own_team_message if view.own_only else team_message
+    for team in view.teams:
+        _reply(request, render(view.report, request.prompts, team))
 
 
 def _gaps(request: Request) -> None:
@@ -119,17 +132,11 @@ def _digest(request: Request) -> None:
 
 
 def _pulse(request: Request) -> None:
-    copy = request.prompts.copy
-    _reply(request, text_reply(copy.t("commands.pulse_started")))
-    report = send_round(request.deps, request.gateway, kind=RoundKind.ADHOC)
-    _reply(
-        request,
-        text_reply(
-            copy.t(
-                "commands.pulse_sent", period=report.period, sent=report.sent, failed=report.failed
-            )
-        ),
-    )
+    # Nothing is sent here: the reply says what a round now would do (or why it won't be
+    # sent), and its Send button's handler sends it.
+    deps = request.deps
+    plan = plan_adhoc_round(deps, request.gateway, slack_user_id=request.user_id)
+    _reply(request, adhoc_round_question(plan, request.prompts, days=deps.settings.round_days))
 
 
 def _participation(opted_out: bool) -> Callable[[Request], None]:
@@ -142,6 +149,17 @@ def _participation(opted_out: bool) -> Callable[[Request], None]:
 
 
 def _act(request: Request) -> None:
+    if not request.command.args and request.client is not None:
+        # `/cx act` alone opens the same modal as the digest's "I'll take this on".
+        open_commitment_modal(
+            request.deps,
+            request.client,
+            trigger_id=request.trigger_id,
+            user_id=request.user_id,
+            dimension=None,
+            channel=request.channel_id,
+        )
+        return
     action = record_action(request.deps, slack_user_id=request.user_id, args=request.command.args)
     name = request.prompts.dimension_name(action.dimension_id)
     text = request.prompts.copy.t("commands.act_done", name=name)
@@ -169,13 +187,13 @@ SUBCOMMANDS: dict[str, SubCommand] = {
     "pulse": SubCommand(Audience.ADMINS, _pulse),
     "act": SubCommand(Audience.LEADERS, _act),
     "trend": SubCommand(Audience.EVERYONE, _trend),
-    "team": SubCommand(Audience.LEADERS, _team),
+    "team": SubCommand(Audience.TEAM_LEADS, _team),
     "gaps": SubCommand(Audience.LEADERS, _gaps),
 }
 
 
 def handle_cx_command(
-    ack: Ack, respond: Respond, command: dict[str, str], context: BoltContext
+    ack: Ack, respond: Respond, command: dict[str, str], client: WebClient, context: BoltContext
 ) -> None:
     ack()
     deps: Deps = context["deps"]
@@ -194,8 +212,21 @@ def handle_cx_command(
     # Slack sends no locale with a command: the person's comes from the directory.
     prompts = prompts_for_member(deps, slack_user_id=user_id)
     if not may_use(audience=sub.audience, settings=deps.settings, gateway=gateway, user_id=user_id):
-        raise NotAllowed(command=parsed.name, who=prompts.copy.t(f"audiences.{sub.audience}"))
-    sub.run(Request(deps, gateway, user_id, parsed, respond, prompts))
+        who = prompts.copy.t(audience_copy_key(sub.audience))
+        raise NotAllowed(command=parsed.name, who=who)
+    sub.run(
+        Request(
+            deps,
+            gateway,
+            user_id,
+            parsed,
+            respond,
+            prompts,
+            client=client,
+            trigger_id=command.get("trigger_id") or "",
+            channel_id=command.get("channel_id") or None,
+        )
+    )
 
 
 CX_COMMAND = "/cx"

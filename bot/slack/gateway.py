@@ -169,10 +169,16 @@ class WebClientGateway:
 
     def find_delivered(self, user_id: str, key: str) -> PostedMessage | None:
         """The DM we already posted for `key`, found by its message metadata."""
-        channel = self.client.conversations_open(users=user_id)["channel"]["id"]
-        history = self.client.conversations_history(
-            channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
-        )
+        try:
+            channel = self.client.conversations_open(users=user_id)["channel"]["id"]
+            history = self.client.conversations_history(
+                channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+            )
+        except SlackApiError as exc:
+            # No DM to look in (a deactivated user, say): as final as a refused post.
+            if exc.response.status_code == 200:
+                raise DeliveryFailed(str(exc.response.get("error"))) from exc
+            raise
         for found in history.get("messages") or []:
             metadata = found.get("metadata") or {}
             payload = metadata.get("event_payload") or {}

@@ -18,6 +18,7 @@ from bot.services.home import home_state
 from bot.services.language import prompts_for_member
 from bot.services.members import set_participation
 from bot.services.ports import SlackGateway
+from bot.services.team_leads import known_teams
 from bot.slack.errors import politely
 from bot.slack.parsing import user_id_of
 
@@ -64,7 +65,8 @@ def handle_open_settings_button(
         publish_home(context, client, user_id)
         return
     prompts = prompts_for_member(deps, slack_user_id=user_id)
-    client.views_open(trigger_id=body.get("trigger_id"), view=settings_modal(settings, prompts))
+    modal = settings_modal(settings, prompts, known_teams(deps))
+    client.views_open(trigger_id=body.get("trigger_id"), view=modal)
 
 
 def _pause(paused: bool) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +31,10 @@ def parse_cx(text: str | None) -> CxCommand:
     return CxCommand(words[0].lower(), tuple(words[1:]))
 
 
+# The scores a pulse button may carry: the scale's 1-5 and 0, "doesn't apply to me".
+ANSWER_SCORES = frozenset({"0", "1", "2", "3", "4", "5"})
+
+
 @dataclass(frozen=True, slots=True)
 class AnswerClick:
     round_id: int
@@ -38,11 +43,12 @@ class AnswerClick:
 
 
 def parse_answer_value(value: object) -> AnswerClick:
-    """Button values look like "12|empowerment.fix_it|4"."""
+    """Button values look like "12|empowerment.fix_it|4": a score of 1 to 5, or 0 for
+    "doesn't apply to me"; anything else (a forged 6, -1, 05) is a bad payload."""
     if not isinstance(value, str) or len(value) > 200:
         raise BadPayload()
     parts = value.split("|")
-    if len(parts) != 3 or not parts[0].isdigit() or parts[2] not in {"1", "2", "3", "4", "5"}:
+    if len(parts) != 3 or not parts[0].isdigit() or parts[2] not in ANSWER_SCORES:
         raise BadPayload()
     if not parts[1] or len(parts[1]) > 80:
         raise BadPayload()
@@ -66,6 +72,16 @@ def parse_round_id(value: object) -> int:
     if not isinstance(value, str) or not value.isdigit() or len(value) > 18:
         raise BadPayload()
     return int(value)
+
+
+PERIOD = re.compile(r"^\d{4}-W\d{2}$")
+
+
+def parse_period(value: object) -> str:
+    """A week as a button carries it: "2026-W48"."""
+    if not isinstance(value, str) or not PERIOD.match(value):
+        raise BadPayload()
+    return value
 
 
 def user_id_of(body: Mapping[str, Any]) -> str:
@@ -142,6 +158,25 @@ def _team_channel_lines(text: object) -> dict[str, str] | None:
     return pairs
 
 
+def _team_leads(values: Mapping[str, Any]) -> dict[str, tuple[str, ...]] | None:
+    """The leads picked per team (a block per team shown); None when a picker is unreadable."""
+    leads: dict[str, tuple[str, ...]] = {}
+    for block_id, entries in values.items():
+        if not isinstance(block_id, str) or not block_id.startswith(
+            BlockId.SETTINGS_TEAM_LEADS_PREFIX
+        ):
+            continue
+        team = block_id.removeprefix(BlockId.SETTINGS_TEAM_LEADS_PREFIX)
+        if not team or not isinstance(entries, Mapping):
+            return None
+        entry = entries.get(ActionId.SETTINGS_TEAM_LEADS) or {}
+        users = (entry.get("selected_users") or []) if isinstance(entry, Mapping) else None
+        if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
+            return None
+        leads[team] = tuple(users)
+    return leads
+
+
 def parse_settings_submission(view: Mapping[str, Any] | None) -> dict[str, Any]:
     """The admin's settings form as changes for bot.services.config; a field that cannot be
     read raises SettingsRejected naming it, so the modal shows the problem beside the field."""
@@ -190,6 +225,11 @@ def parse_settings_submission(view: Mapping[str, Any] | None) -> dict[str, Any]:
     pairs = _team_channel_lines(channels)
     take("team_channels", pairs, pairs is not None)
     take("paused", bool(paused), paused is None or isinstance(paused, list))
+    leads = _team_leads(values)
+    if leads is None:
+        problems["team_leads"] = "team_leads.settings_error"
+    elif leads:  # only when the form showed team pickers
+        changes["team_leads"] = leads
     if problems:
         raise SettingsRejected(problems)
     return changes

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from bot.errors import CxError
 from bot.render.ids import BlockId, CallbackId
 from bot.render.pulse import confirmation_message
-from bot.render.settings_modal import FIELD_BLOCKS
+from bot.render.settings_modal import problem_block
 from bot.services.admin_settings import change_settings
 from bot.services.answers import CommentProblem, record_comment
 from bot.services.config import SettingsRejected
@@ -69,11 +69,7 @@ def handle_settings_submission(
         copy = prompts_for_member(deps, slack_user_id=user_id).copy
         change_settings(deps, admin=user_id, changes=parse_settings_submission(view))
     except SettingsRejected as rejected:
-        first = BlockId.SETTINGS_LEADERSHIP_CHANNEL
-        errors = {
-            str(FIELD_BLOCKS.get(name, first)): copy.t(key)
-            for name, key in rejected.problems.items()
-        }
+        errors = {problem_block(name, view): copy.t(key) for name, key in rejected.problems.items()}
         ack(response_action="errors", errors=errors)
         return
     except CxError as error:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.analytics.cells import Atom, Observation, PublishedPeriod, publish_period, regate
 
 WEEK = "2026-W48"
@@ -81,3 +83,10 @@ def test_a_raised_minimum_only_hides_more_and_a_lowered_one_changes_nothing() ->
 
 def test_regate_of_an_empty_week_is_empty() -> None:
     assert regate(PublishedPeriod(publish_period(WEEK, [], 5).cells), 5).org == {}
+
+
+def test_a_score_off_the_scale_is_refused_not_counted_as_a_scale_point() -> None:
+    """A "doesn't apply to me" (0) is left out by the caller: counted here it would land on 5."""
+    for score in (0, 6, -1):
+        with pytest.raises(ValueError, match="not a point of the 1-5 scale"):
+            publish_period(WEEK, _answers("a", 6) + _answers("a", 1, score=score), 5)

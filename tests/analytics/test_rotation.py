@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.analytics.rotation import check_rotation, plan_round, rounds_to_cover
+from bot.analytics.rotation import check_rotation, plan_round, round_length, rounds_to_cover
 from bot.prompts import load_prompts
 
 BANK = load_prompts().bank
@@ -13,7 +13,7 @@ DIMENSION_OF = {q.id: d.id for d in BANK.dimensions for q in d.questions}
 
 
 def plan(sequence: int, per_round: int = 4) -> list[str]:
-    return plan_round(ROTATING, BANK.outcome_question, sequence, per_round)
+    return plan_round(ROTATING, BANK.outcome_questions, sequence, per_round)
 
 
 @pytest.mark.parametrize("per_round", [4, 5])
@@ -25,19 +25,30 @@ def test_any_four_consecutive_rounds_cover_every_dimension(per_round: int, start
 
 @pytest.mark.parametrize("per_round", [4, 5])
 @given(sequence=st.integers(min_value=0, max_value=500))
-def test_consecutive_rounds_share_only_the_outcome_question(per_round: int, sequence: int) -> None:
+def test_consecutive_rounds_share_only_the_outcome_questions(per_round: int, sequence: int) -> None:
     shared = set(plan(sequence, per_round)) & set(plan(sequence + 1, per_round))
-    assert shared == {BANK.outcome_question}
+    assert shared == set(BANK.outcome_questions)
 
 
 @given(sequence=st.integers(min_value=0, max_value=500))
-def test_round_has_requested_size_outcome_last_and_one_question_per_dimension(
+def test_round_has_its_rotating_slots_then_every_outcome_item_and_one_question_per_dimension(
     sequence: int,
 ) -> None:
     questions = plan(sequence)
-    assert len(questions) == 4
-    assert questions[-1] == BANK.outcome_question
-    assert len({DIMENSION_OF[q] for q in questions}) == 4
+    outcome = list(BANK.outcome_questions)
+    assert len(outcome) >= 2
+    # "4 questions per round": 3 rotating slots, the outcome (all its items) counting as one.
+    assert len(questions) == round_length(4, len(outcome)) == 3 + len(outcome)
+    assert questions[-len(outcome) :] == outcome
+    assert len({DIMENSION_OF[q] for q in questions[: -len(outcome)]}) == 3
+    assert BANK.outcome_dimension not in {DIMENSION_OF[q] for q in questions[: -len(outcome)]}
+
+
+def test_a_round_needs_its_outcome_questions_as_a_sequence() -> None:
+    with pytest.raises(ValueError, match="outcome questions"):
+        plan_round(ROTATING, "customer_outcome.needs_met", 0, 4)
+    with pytest.raises(ValueError, match="outcome questions"):
+        plan_round(ROTATING, (), 0, 4)
 
 
 def test_statements_within_a_dimension_take_turns() -> None:

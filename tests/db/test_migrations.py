@@ -184,3 +184,44 @@ def test_0009_publishes_fully_purged_weeks_and_strips_answers_of_what_names_peop
         (3, "p2", None, False),
     ]
     assert "answer_aggregate" not in tables
+
+
+def test_0010_keeps_answers_in_key_order_without_rowid_and_accepts_doesnt_apply(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    _upgrade_to(engine, "0009")
+    now = "2026-11-17 10:00:00"
+    statements = [
+        "INSERT INTO question (id, dimension, text, source, is_outcome, active)"
+        " VALUES ('q.one', 'empowerment', 'I can fix it', 'seed.md', false, true)",
+        "INSERT INTO pulse_round (id, kind, schedule_key, period, sequence, opened_at, closes_at)"
+        " VALUES (1, 'scheduled', '2026-W40', '2026-W40', 1, :now, :now)",
+        "INSERT INTO answer (round_id, respondent, question_id, score, comment, click_order)"
+        " VALUES (1, 'pz', 'q.one', 4, NULL, 9), (1, 'pa', 'q.one', 2, 'hi', 3)",
+    ]
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), {"now": now})
+    upgrade_to_head(engine)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO answer (round_id, respondent, question_id, score, click_order)"
+                " VALUES (1, 'pm', 'q.one', 0, 5)"
+            )
+        )
+        rows = connection.execute(text("SELECT respondent, score, click_order FROM answer")).all()
+    with engine.connect() as connection, pytest.raises(Exception, match=r"ck_answer|check|CHECK"):
+        connection.execute(
+            text(
+                "INSERT INTO answer (round_id, respondent, question_id, score, click_order)"
+                " VALUES (1, 'px', 'q.one', 6, 1)"
+            )
+        )
+    if engine.dialect.name == "sqlite":
+        assert [r[0] for r in rows] == ["pa", "pm", "pz"]  # stored in key order
+        with engine.connect() as connection, pytest.raises(Exception, match="rowid"):
+            connection.execute(text("SELECT rowid FROM answer"))
+    assert sorted(tuple(r) for r in rows) == [("pa", 2, 3), ("pm", 0, 5), ("pz", 4, 9)]
+    engine.dispose()

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 from bot.analytics.periods import WEEKDAYS
 from bot.clock import ManualClock
 from bot.db.models import Answer, Member
+from bot.render.digest import is_digest
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
@@ -114,6 +115,7 @@ def cxpulse(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     return subprocess.run(  # noqa: S603
         [sys.executable, "-m", "bot", *args],
         env=env,
+        stdin=subprocess.DEVNULL,  # no terminal, as under cron or CI: nothing can be asked
         capture_output=True,
         text=True,
         timeout=120,
@@ -170,14 +172,15 @@ def ephemeral_texts(emulator: SlackEmulator) -> list[str]:
             text = block.get("text")
             if isinstance(text, dict):
                 parts.append(text.get("text", ""))
+            for element in block.get("elements") or []:  # context lines (rates, footers)
+                if isinstance(element, dict) and isinstance(element.get("text"), str):
+                    parts.append(element["text"])
         texts.append("\n".join(parts))
     return texts
 
 
 def last_digest(emulator: SlackEmulator) -> dict[str, Any]:
     """The newest digest message in the leadership channel (its chart follows as a file)."""
-    digests = [
-        m for m in emulator.messages(LEADERS_CHANNEL) if m["text"].startswith("CX pulse digest")
-    ]
+    digests = [m for m in emulator.messages(LEADERS_CHANNEL) if is_digest(m)]
     assert digests, "no digest was posted"
     return digests[-1]

@@ -242,9 +242,10 @@ def test_admins_change_settings_with_inline_errors_and_nothing_half_saved(
     )
     assert "Smallest group shown: 6 people" in _texts(home)
 
-    # The next round follows the stored settings: five statements, open three days.
+    # The next round follows the stored settings: "five statements" (four rotating ones and
+    # the outcome, whose two items both come every time), open three days.
     send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
-    assert len(question_ids(latest_dm(emulator, org.teams["alpha"][1]))) == 5
+    assert len(question_ids(latest_dm(emulator, org.teams["alpha"][1]))) == 6
     with Session(deps.engine) as session:
         pulse_round = session.exec(select(PulseRound)).one()
     assert (pulse_round.closes_at - pulse_round.opened_at).days == 3

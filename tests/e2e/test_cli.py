@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import signal
 import socket
 import subprocess
@@ -83,7 +85,7 @@ def test_a_click_on_serve_is_stored_ticked_in_the_dm_and_confirmed_by_its_refres
     served: str, env: dict[str, str], emulator: SlackEmulator, org: Org
 ) -> None:
     emulator.set_app_url(f"{served}/slack/events")
-    assert cxpulse(env, "pulse", "send").returncode == 0
+    assert cxpulse(env, "pulse", "send", "--yes").returncode == 0
     person = org.participants[0]
     question = question_ids(latest_dm(emulator, person))[0]
     assert click_score(emulator, person, question, 4).status == 200
@@ -96,7 +98,7 @@ def test_pulse_send_then_digest_print_and_post(
     env: dict[str, str], emulator: SlackEmulator, org: Org, tmp_path: Path
 ) -> None:
     assert cxpulse(env, "migrate").returncode == 0
-    sent = cxpulse(env, "pulse", "send")
+    sent = cxpulse(env, "pulse", "send", "--yes")
     assert sent.returncode == 0, sent.stderr
     assert "18 sent" in sent.stdout
     assert len(emulator.calls("chat.postMessage")) == len(org.participants)
@@ -118,8 +120,64 @@ def test_pulse_send_then_digest_print_and_post(
     posted = cxpulse(env, "digest", "--post")
     assert posted.returncode == 0, posted.stderr
     assert last_digest(emulator)["blocks"]
-    # A second ad hoc round is always new.
-    assert "18 sent" in cxpulse(env, "pulse", "send").stdout
+    # A second round in the same week is refused: one round a week, so nobody is asked twice.
+    again = cxpulse(env, "pulse", "send", "--yes")
+    assert again.returncode == 1
+    assert "already has its round" in again.stdout
+    dms = [c for c in emulator.calls("chat.postMessage") if c.params["channel"] in org.participants]
+    assert len(dms) == len(org.participants)
+
+
+def _pulse_dms(emulator: SlackEmulator, org: Org) -> list[object]:
+    calls = emulator.calls("chat.postMessage")
+    return [c for c in calls if c.params["channel"] in org.participants]
+
+
+def test_pulse_send_says_what_it_will_do_and_without_a_terminal_needs_yes(
+    env: dict[str, str], emulator: SlackEmulator, org: Org
+) -> None:
+    # Late on Sunday: this week's scheduled round is still ahead, whenever the test runs.
+    env["CX_PULSE_SCHEDULE"] = "sun 23:55"
+    refused = cxpulse(env, "pulse", "send")  # stdin is not a terminal: nobody to ask
+    assert refused.returncode == 2, refused.stderr
+    week = re.search(r"week (\d{4}-W\d{2})'s round: 18 people get the pulse", refused.stdout)
+    assert week is not None, refused.stdout
+    assert "the scheduled round (Sun " in refused.stdout
+    assert "will be skipped" in refused.stdout
+    assert "Nothing was sent" in refused.stdout
+    assert "cxpulse pulse send --yes" in refused.stdout
+    assert "Traceback" not in refused.stderr
+    assert _pulse_dms(emulator, org) == []
+
+    sent = cxpulse(env, "pulse", "send", "--yes")
+    assert sent.returncode == 0, sent.stderr
+    assert f"Round {week[1]}: 18 sent, 0 could not be reached." in sent.stdout
+    assert f"It is week {week[1]}'s round: no scheduled round goes out this week." in sent.stdout
+    assert len(_pulse_dms(emulator, org)) == len(org.participants)
+
+
+def test_pulse_send_asks_at_a_terminal_and_no_sends_nothing(
+    env: dict[str, str], emulator: SlackEmulator, org: Org
+) -> None:
+    main, terminal = os.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "pulse", "send"],
+            env=env,
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        os.write(main, b"n\n")
+        output, errors = process.communicate(timeout=120)
+    finally:
+        os.close(main)
+        os.close(terminal)
+    assert process.returncode == 1, errors
+    assert "Send it now? [y/N]" in output
+    assert output.rstrip().endswith("Nothing was sent.")
+    assert _pulse_dms(emulator, org) == []
 
 
 def test_configuration_problems_are_explained(env: dict[str, str]) -> None:

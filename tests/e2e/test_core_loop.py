@@ -15,6 +15,7 @@ from bot.sandbox.people import (
     confirmed,
     latest_dm,
     open_comment_modal,
+    pulse_now,
     question_ids,
     submit_comment,
     wait_for,
@@ -47,12 +48,12 @@ def test_healthz(bot: ServedBot) -> None:
 
 
 def test_full_round(bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps) -> None:
-    # An admin starts a round from Slack.
-    sent = emulator.send_slash_command(ADMIN, "pulse")
-    assert sent.status == 200
+    # An admin starts a round from Slack (it asks first; the Send button sends).
+    pulse_now(emulator, ADMIN)
     wait_for(lambda: any("sent to 18 people" in t for t in ephemeral_texts(emulator)))
 
-    # Every participant, and nobody else, got exactly one DM with 4 statements.
+    # Every participant, and nobody else, got exactly one DM: 3 rotating statements, then
+    # every outcome item (customer-first behaviour, customer outcomes).
     posts = emulator.calls("chat.postMessage")
     assert sorted(c.params["channel"] for c in posts) == sorted(org.participants)
     for user in org.bots + org.deleted + ["USLACKBOT"]:
@@ -60,8 +61,9 @@ def test_full_round(bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Dep
     alice = org.teams["alpha"][1]
     dm = latest_dm(emulator, alice)
     questions = question_ids(dm)
-    assert len(questions) == 4
-    assert questions[-1] == deps.prompts.bank.outcome_question
+    outcome = list(deps.prompts.bank.outcome_questions)
+    assert len(questions) == 3 + len(outcome) == 5
+    assert questions[-len(outcome) :] == outcome
 
     # A click records the answer; the DM is updated in place to say it is answered (not with
     # what), and Alice alone is shown her choice in an ephemeral confirmation.
@@ -131,7 +133,7 @@ def test_answers_after_the_round_closes_are_refused(
 
 
 def test_opted_out_members_receive_nothing(
-    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps, clock: ManualClock
 ) -> None:
     quitter = org.teams["beta"][4]
     emulator.send_slash_command(quitter, "optout")
@@ -142,6 +144,7 @@ def test_opted_out_members_receive_nothing(
 
     emulator.send_slash_command(quitter, "optin")
     wait_for(lambda: (m := member(deps, quitter)) is not None and not m.opted_out)
+    clock.advance(timedelta(weeks=1))  # the next week's round (one round a week)
     send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
     assert quitter in {c.params["channel"] for c in emulator.calls("chat.postMessage")}
 
@@ -161,7 +164,7 @@ def test_digest_escapes_comments_and_hides_small_teams(
     send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
     _everyone_answers(emulator, org, deps, 4)
     writer = org.teams["gamma"][0]
-    outcome = deps.prompts.bank.outcome_question
+    outcome = deps.prompts.bank.outcome_questions[-1]
     view = open_comment_modal(emulator, writer)
     submit_comment(
         emulator, writer, view, outcome, "<!channel> see <http://evil.example|our wiki> & more"
@@ -175,8 +178,12 @@ def test_digest_escapes_comments_and_hides_small_teams(
     assert "&lt;!channel&gt; see &lt;http://evil.example|our wiki&gt; &amp; more" in text
     assert "<!channel>" not in text
     assert "<http://evil" not in text
-    assert "alpha (6)" in text
-    assert "beta (6)" in text
+    # Teams are in the heatmap posted beside it (its alt text says the same); gamma, below
+    # the minimum, is in neither.
+    heatmap = next(f for f in emulator.uploaded_files() if "heatmap" in f["name"])
+    assert "alpha" in heatmap["alt_txt"]
+    assert "beta" in heatmap["alt_txt"]
+    assert "gamma" not in heatmap["alt_txt"]
     assert "gamma" not in text
     assert "1 team(s) had too few answers" in text
     assert "provisional" not in text

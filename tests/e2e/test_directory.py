@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlmodel import Session, select
 
+from bot.clock import ManualClock
 from bot.db.models import Member, RoundKind
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
@@ -40,12 +43,13 @@ def test_users_list_and_channel_members_are_paginated(
 
 
 def test_people_who_leave_stop_receiving_pulses(
-    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps, clock: ManualClock
 ) -> None:
     send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
     leaver = org.teams["beta"][5]
     emulator.add_user(leaver, "left", deleted=True)
     emulator.reset_calls()
+    clock.advance(timedelta(weeks=1))  # next week's round (one a week)
     report = send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
     assert report.sent == len(org.participants) - 1
     assert leaver not in {c.params["channel"] for c in emulator.calls("chat.postMessage")}

@@ -14,7 +14,7 @@ from bot.prompts import Copy, load_prompts
 from bot.sandbox.emulator import BOT_USER_ID, SlackEmulator
 from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, Org, cxpulse, process_env
 
-CHECKS = 5
+CHECKS = 6
 
 
 @pytest.fixture

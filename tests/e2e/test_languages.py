@@ -14,6 +14,7 @@ from bot.clock import ManualClock
 from bot.db.engine import session_scope
 from bot.db.models import Question, RoundKind
 from bot.prompts import Prompts
+from bot.render.digest import is_digest
 from bot.render.ids import BlockId
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
@@ -27,6 +28,7 @@ from bot.sandbox.people import (
     confirmed,
     latest_dm,
     open_comment_modal,
+    pulse_now,
     question_ids,
     submit_comment,
     wait_for,
@@ -74,7 +76,7 @@ def test_a_french_colleague_gets_french_and_both_answers_count_together(
 ) -> None:
     english, french = deps.prompts.bank, _french(deps).bank
     _speak_french(emulator, org.teams["alpha"])  # the whole alpha team works in France
-    emulator.send_slash_command(ADMIN, "pulse")  # the admin's reply stays English
+    pulse_now(emulator, ADMIN)  # the admin's reply stays English
     wait_for(lambda: any("sent to 18 people" in t for t in ephemeral_texts(emulator)))
     marie, john = org.teams["alpha"][1], org.teams["beta"][1]
     assert (m := member(deps, marie)) is not None
@@ -98,8 +100,9 @@ def test_a_french_colleague_gets_french_and_both_answers_count_together(
         "Neutre",
         "D'accord",
         "Tout à fait d'accord",
+        "Ne me concerne pas",
     ]
-    assert _button_labels(english_dm, first) == [p.label for p in english.scale]
+    assert _button_labels(english_dm, first) == [p.label for p in english.choices]
     assert french_dm["text"].startswith("Votre pulse CX pour")
     assert "Ajouter un commentaire confidentiel" in french_text
     assert "(Europe/Paris)" in french_text
@@ -117,7 +120,7 @@ def test_a_french_colleague_gets_french_and_both_answers_count_together(
     assert french.questions_by_id[first][1].text in _text(updated)
     assert "Répondu. Votre choix n'est montré qu'à vous" in _text(updated)
     assert "Answered" not in _text(updated)
-    assert "Réponses : 1 sur 4." in _text(updated)
+    assert f"Réponses : 1 sur {len(questions)}." in _text(updated)
     assert _button_labels(updated, first)[3] == "D'accord"
     line = wait_for(lambda: confirmed(emulator, marie).get(first))
     assert line.startswith("Enregistré : *D'accord* pour « Je peux")
@@ -169,9 +172,10 @@ def test_a_french_colleague_gets_french_and_both_answers_count_together(
     # The leadership channel's digest is in the organisation's language.
     post_digest(deps, bot.gateway)
     digest = last_digest(emulator)
-    assert digest["text"].startswith("CX pulse digest")
+    assert is_digest(digest)
+    assert digest["text"].startswith("CX pulse 2")
     assert english.dimension(dimension).name in _text(digest)
-    assert "alpha (6)" in _text(digest)
+    assert deps.prompts.copy.t("digest.heatmap_pointer", teams=3)[:40] in _text(digest)
     assert "Bilan" not in _text(digest)
 
 
@@ -225,7 +229,8 @@ def test_cx_locale_sets_the_language_of_channel_posts(
             clock.advance(timedelta(days=6))
             post_digest(deps, served.gateway)
             posted = emulator.messages(LEADERS_CHANNEL)
-            digest = next(m for m in posted if m["text"].startswith("Bilan du pulse CX pour"))
+            digest = next(m for m in posted if is_digest(m))
+            assert digest["text"].startswith("Pulse CX 2")  # the notification, in French
             assert "*Où en est chaque dimension*" in _text(digest)
             # The question bank stays mirrored in English: answers never depend on a language.
             with Session(deps.engine) as session:
@@ -236,7 +241,7 @@ def test_cx_locale_sets_the_language_of_channel_posts(
         deps.engine.dispose()
 
 
-def test_a_team_nudge_by_dm_is_worded_for_each_member(
+def test_a_team_nudge_by_dm_is_worded_for_each_lead(
     bot: ServedBot, emulator: SlackEmulator, deps: Deps, clock: ManualClock
 ) -> None:
     bank = deps.prompts.bank
@@ -257,7 +262,10 @@ def test_a_team_nudge_by_dm_is_worded_for_each_member(
     )
     emulator.add_user("USUPFR", "amelie", tz="Europe/Paris", locale="fr-FR")
     emulator.add_user("USUPEN", "sam", tz="Europe/London", locale="en-GB")
-    emulator.add_usergroup("S9", "support", "Support", ["USUPFR", "USUPEN"])
+    emulator.add_user("USUPMEMBER", "kim", tz="Europe/Paris", locale="fr-FR")
+    emulator.add_usergroup("S9", "support", "Support", ["USUPFR", "USUPEN", "USUPMEMBER"])
+    settings = deps.settings.model_copy(update={"team_leads": {"support": ("USUPFR", "USUPEN")}})
+    deps = Deps(env=settings, engine=deps.engine, clock=deps.clock, prompts=deps.prompts)
     with session_scope(deps.engine) as session:
         refresh_directory(
             session=session,
@@ -270,10 +278,12 @@ def test_a_team_nudge_by_dm_is_worded_for_each_member(
     assert [n.team for n in report.team_nudges] == ["support"]
     assert send_team_nudges(deps, bot.gateway, report) == 2
     french = latest_dm(emulator, "USUPFR")["text"]
-    assert french.startswith("*Une piste pour support* : Autonomie a nettement reculé")
-    assert "jamais des réponses individuelles" in french
+    assert french.startswith("*Votre équipe support* : Autonomie a nettement reculé")
+    assert "jamais sur les réponses individuelles" in french
     nudge_id = report.team_nudges[0].nudge_id
     assert _french(deps).nudges.by_id[nudge_id].text in french
     english = latest_dm(emulator, "USUPEN")["text"]
-    assert english.startswith("*A nudge for support*: Empowerment has clearly slipped")
+    assert english.startswith("*Your team support*: Empowerment has clearly slipped")
     assert deps.prompts.nudges.by_id[nudge_id].text in english
+    # Only the leads: the team's other members are never DMed a team nudge.
+    assert emulator.messages(emulator.dm_channel("USUPMEMBER")) == []

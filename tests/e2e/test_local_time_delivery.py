@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from bot.clock import ManualClock
 from bot.db.models import Answer, Delivery, PulseRound
 from bot.jobs import scheduled_pulse
+from bot.render.digest import is_digest
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
@@ -171,8 +172,6 @@ def test_each_person_gets_the_pulse_at_ten_on_their_own_clock_across_a_dst_chang
                 for a in session.exec(select(Answer).where(Answer.round_id == this_round.id))
             }
         assert respondents == {deps.respondent(u) for u in zones}
-        digests = [
-            m for m in emulator.messages(LEADERS_CHANNEL) if m["text"].startswith("CX pulse digest")
-        ]
+        digests = [m for m in emulator.messages(LEADERS_CHANNEL) if is_digest(m)]
         assert len(digests) == count
         assert period in digests[-1]["text"]

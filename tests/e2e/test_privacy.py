@@ -58,13 +58,13 @@ def _deliveries(deps: Deps) -> list[Delivery]:
 
 
 def test_forget_me_asks_first_then_deletes_only_that_persons_data(
-    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps, clock: ManualClock
 ) -> None:
     send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
     leaver, stayer = org.teams["alpha"][3], org.teams["alpha"][4]
     _answer_all(emulator, deps, [leaver, stayer], 2)
     view = open_comment_modal(emulator, leaver)
-    submit_comment(emulator, leaver, view, deps.prompts.bank.outcome_question, "my own words")
+    submit_comment(emulator, leaver, view, deps.prompts.bank.outcome_questions[-1], "my own words")
     wait_for(lambda: any(a.comment for a in answers(deps)))
     before = len(answers(deps))
     per_person = before // 2
@@ -100,14 +100,16 @@ def test_forget_me_asks_first_then_deletes_only_that_persons_data(
         tombstones = session.exec(select(ForgottenMember)).all()
     assert [t.pseudonym for t in tombstones] == [deps.respondent(leaver)]
 
-    # The next round does not enrol them again; `/cx optin` does.
+    # The next round (next week's: one a week) does not enrol them again; `/cx optin` does.
     emulator.reset_calls()
+    clock.advance(timedelta(weeks=1))
     report = send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
     assert report.sent == len(org.participants) - 1
     assert leaver not in {c.params["channel"] for c in emulator.calls("chat.postMessage")}
     emulator.send_slash_command(leaver, "optin")
     wait_for(lambda: member(deps, leaver) is not None)
     emulator.reset_calls()
+    clock.advance(timedelta(weeks=1))
     send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
     assert leaver in {c.params["channel"] for c in emulator.calls("chat.postMessage")}
 
@@ -133,12 +135,12 @@ def test_retention_deletes_raw_answers_and_comments_and_keeps_every_published_fi
     _answer_all(emulator, deps, org.participants, 4)
     writer = org.teams["beta"][2]
     view = open_comment_modal(emulator, writer)
-    submit_comment(emulator, writer, view, deps.prompts.bank.outcome_question, "old words")
+    submit_comment(emulator, writer, view, deps.prompts.bank.outcome_questions[-1], "old words")
     wait_for(lambda: any(a.comment for a in answers(deps)))
     old_answers = len(answers(deps))
     clock.advance(timedelta(days=40))
     first_week = build_digest(deps, period=None)
-    assert first_week.comments == ["old words"]
+    assert [c.text for c in first_week.comments] == ["old words"]
     send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
     _answer_all(emulator, deps, org.participants[:6], 3)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -15,7 +17,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlmodel import Session, select
 
 from bot import scheduling
+from bot.clock import ManualClock
 from bot.db.engine import make_engine
+from bot.db.migrate import current_revision, head_revision
 from bot.db.models import PulseRound
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
@@ -177,3 +181,102 @@ def test_the_pulse_job_run_three_times_at_once_still_sends_one_round(
     assert len(_rounds(database_url)) == 1
     counts = Counter(len(emulator.messages(emulator.dm_channel(u))) for u in everyone)
     assert counts == Counter({1: len(everyone)})
+
+
+def _count_alembic_runs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every run of Alembic's upgrade in this process from now on (each one still runs)."""
+    from alembic import command
+
+    runs: list[str] = []
+    real = command.upgrade
+
+    def counted(config: Any, revision: str, *args: Any, **kwargs: Any) -> None:
+        runs.append(threading.current_thread().name)
+        real(config, revision, *args, **kwargs)
+
+    monkeypatch.setattr(command, "upgrade", counted)
+    return runs
+
+
+def test_two_jobs_starting_at_the_same_instant_on_a_fresh_database_migrate_it_once(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, org: Org
+) -> None:
+    """Every Monday the default digest time (09:00) falls on the pulse job's five-minute mark,
+    and both jobs used to run the start-up migration at once: Alembic's one module-level
+    context was pulled from under the digest job (`KeyError: 'config'`). Now the first to
+    arrive migrates and the other waits for it, then finds the database at head."""
+    from bot import jobs
+
+    _env(monkeypatch, emulator, database_url, "tue 10:00")
+    runs = _count_alembic_runs(monkeypatch)
+    clock = ManualClock(datetime(2026, 11, 24, 10, 0, tzinfo=UTC))  # the pulse is due
+    entry_points = {
+        "pulse": lambda: jobs.scheduled_pulse(clock),
+        "digest": jobs.scheduled_digest,
+    }
+    barrier = threading.Barrier(len(entry_points))
+    failures: dict[str, BaseException] = {}
+
+    def run(name: str) -> None:
+        barrier.wait()
+        try:
+            entry_points[name]()
+        except BaseException as error:  # reported by the assertion below
+            failures[name] = error
+
+    threads = [threading.Thread(target=run, args=(n,), name=f"job-{n}") for n in entry_points]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert failures == {}
+    assert len(runs) == 1, runs  # Alembic ran once, for whichever job came first
+    engine = make_engine(database_url)
+    try:
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
+    assert len(_rounds(database_url)) == 1  # and the pulse job did its work
+    assert len(emulator.calls("chat.postMessage")) == len(org.participants)
+
+
+def test_the_scheduler_migrates_the_database_before_it_adds_or_starts_any_job(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, emulator: SlackEmulator, org: Org
+) -> None:
+    _env(monkeypatch, emulator, database_url, "tue 10:00")
+    settings = make_settings(emulator, database_url)
+    engine = make_engine(database_url)
+    seen: list[tuple[str, str | None]] = []
+
+    class Recording(BackgroundScheduler):
+        """Notes the database's revision whenever jobs could start or be added; never runs one."""
+
+        def start(self, *args: Any, **kwargs: Any) -> None:
+            seen.append(("start", current_revision(engine)))
+            super().start(*args, **kwargs)
+
+        def add_job(self, *args: Any, **kwargs: Any) -> Any:
+            seen.append(("add_job", current_revision(engine)))
+            return super().add_job(*args, **kwargs)
+
+        def resume(self) -> None:
+            seen.append(("resume", current_revision(engine)))  # left paused: no job runs here
+
+    assert current_revision(engine) is None  # a fresh database
+    runs = _count_alembic_runs(monkeypatch)
+    scheduler = Recording()
+    try:
+        scheduling.start(scheduler, settings)
+    finally:
+        scheduler.shutdown(wait=True)
+    head = head_revision()
+    assert [step for step, _ in seen][:2] == ["start", "add_job"]
+    assert {step for step, _ in seen} == {"start", "add_job", "resume"}
+    assert all(revision == head for _, revision in seen), seen
+    assert len(runs) == 1
+    # A job run afterwards in this process finds the work done and runs no migration.
+    from bot.jobs import scheduled_digest
+
+    scheduled_digest()
+    assert len(runs) == 1
+    engine.dispose()

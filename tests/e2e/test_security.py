@@ -216,8 +216,13 @@ COMMAND_AUDIENCE = {
     "pulse": "admins",
     "act": "leaders",
     "trend": "everyone",
-    "team": "leaders",
+    "team": "team_leads",  # leaders and admins, and team leads for their own team
     "gaps": "leaders",
+}
+WHO = {
+    "admins": "cx-pulse admins",
+    "leaders": "leaders and cx-pulse admins",
+    "team_leads": "leaders, team leads (for their own team) and cx-pulse admins",
 }
 
 
@@ -233,15 +238,21 @@ def test_every_command_for_every_role(
         user = org.teams[team][index]
     audience = COMMAND_AUDIENCE[command]
     allowed = (
-        audience == "everyone" or role == "admin" or (audience == "leaders" and role == "leader")
+        audience == "everyone"
+        or role == "admin"
+        or (audience in {"leaders", "team_leads"} and role == "leader")
     )
     assert emulator.send_slash_command(user, command).status == 200
+    if command == "act" and allowed:
+        # `/cx act` alone opens the commitment modal (a private view) instead of replying.
+        opened = wait_for(lambda: list(emulator.views().values()))
+        assert opened[0]["callback_id"] == "commitment_modal"
+        return
     first = wait_for(lambda: ephemeral_texts(emulator))[0]
     refused = "is only for" in first
     assert refused is not allowed, first
     if refused:
-        who = "cx-pulse admins" if audience == "admins" else "leaders and cx-pulse admins"
-        assert f"`/cx {command}` is only for {who}" in first
+        assert f"`/cx {command}` is only for {WHO[audience]}" in first
         time.sleep(0.2)
         assert emulator.calls("chat.postMessage") == []
     # Every reply is ephemeral: nothing is ever posted in a channel on someone's behalf.

@@ -22,7 +22,7 @@ from bot.runtime import build_deps
 from bot.sandbox.emulator import BOT_USER_ID, SlackEmulator
 from bot.sandbox.front import SlackFront
 from bot.sandbox.harness import ServedBot
-from bot.sandbox.people import click_score, latest_dm, question_ids, wait_for
+from bot.sandbox.people import click_score, latest_dm, pulse_now, question_ids, wait_for
 from bot.services.admin_settings import change_settings
 from bot.services.context import Deps
 from bot.services.digest import build_digest
@@ -170,9 +170,9 @@ def test_two_installed_workspaces_never_see_each_other(
         (t.emulator.team_id, t.emulator.bot_token) for t in tenants
     }
 
-    # Each admin starts a round in their own workspace, over signed HTTP.
+    # Each admin starts a round in their own workspace, over signed HTTP (asked, then sent).
     for tenant in tenants:
-        assert tenant.emulator.send_slash_command(tenant.admin, "pulse").status == 200
+        assert pulse_now(tenant.emulator, tenant.admin).status == 200
     acme_deps, globex_deps = (workspaces.deps_for(t.emulator.team_id) for t in tenants)
     wait_for(
         lambda: all(

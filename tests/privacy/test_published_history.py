@@ -53,7 +53,7 @@ Person = tuple[str, str | None, bool]  # id, team, leader
 
 def _import(deps: Deps, week: int, people: list[Person], scores: dict[str, int]) -> None:
     """One week of answers to the outcome question, through `cxpulse import`."""
-    question = deps.prompts.bank.outcome_question
+    question = deps.prompts.bank.outcome_questions[-1]
     day = MONDAY + timedelta(weeks=week, days=1)
     lines = ["date,respondent,team,is_leader,question_id,score"]
     lines += [
@@ -118,7 +118,7 @@ def test_drivers_need_the_minimum_of_distinct_people_not_of_pairs(deps: Deps) ->
     """Attack 6: four people over twelve weeks give 48 pairs; that is still four people."""
     bank = deps.prompts.bank
     other = next(d for d in bank.rotating_dimensions).questions[0].id
-    outcome = bank.outcome_question
+    outcome = bank.outcome_questions[-1]
 
     def history(count: int, prefix: str) -> str:
         lines = ["date,respondent,team,is_leader,question_id,score"]
@@ -138,7 +138,7 @@ def test_drivers_are_shown_when_enough_people_are_behind_them(database_url: str)
     built = build_deps(_settings(database_url, CX_MIN_GROUP_SIZE="3"), clock=ManualClock(NOW))
     bank = built.prompts.bank
     other = bank.rotating_dimensions[0].questions[0].id
-    outcome = bank.outcome_question
+    outcome = bank.outcome_questions[-1]
     lines = ["date,respondent,team,is_leader,question_id,score"]
     for week in range(8):
         day = MONDAY - timedelta(weeks=8 - week)

@@ -4,22 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.analytics.findings import (
-    Driver,
-    Findings,
-    Reading,
-    SayDoGap,
-    Silo,
-    TeamFindings,
-    Verdict,
-)
-from bot.analytics.noise import Distribution
 from bot.prompts import load_prompts
 from bot.render.comment_modal import comment_modal
-from bot.render.digest import digest_message
 from bot.render.escape import escape_text, quote_block
 from bot.render.pulse import PulseView, confirmation_message, pulse_message
-from bot.services.digest import Focus, Participation, Report
 
 PROMPTS = load_prompts()
 BANK = PROMPTS.bank
@@ -106,94 +94,3 @@ def test_escaping() -> None:
     assert escape_text("<!channel> & <http://x|y>") == "&lt;!channel&gt; &amp; &lt;http://x|y&gt;"
     assert quote_block("a\n<!here>") == ">a\n>&lt;!here&gt;"
     assert len(quote_block("x" * 2000)) <= 501
-
-
-def _reading(dimension: str, *, delta: float, real: bool) -> Reading:
-    change = Verdict(delta, None, 0.001 if real else 0.5, real=real, tested=True)
-    return Reading(
-        dimension=dimension,
-        period="2026-W48",
-        respondents=900,
-        distribution=Distribution((40, 90, 220, 380, 170)),
-        vs_previous=change,
-        vs_baseline=Verdict(delta / 2, None, 0.5, tested=True),
-        recent=Verdict(None),
-        previous_period="2026-W47",
-    )
-
-
-def test_digest_for_forty_teams_stays_within_slack_limits() -> None:
-    dimensions = [d.id for d in BANK.dimensions]
-    readings = [
-        _reading(d, delta=-0.4 if i == 1 else 0.1, real=i == 1) for i, d in enumerate(dimensions)
-    ]
-    teams = [
-        TeamFindings(
-            f"team-with-a-long-name-{i:02d}",
-            25,
-            [_reading(d, delta=-0.6, real=i == 0) for d in dimensions],
-        )
-        for i in range(40)
-    ]
-    findings = Findings(
-        period="2026-W48",
-        dimensions=readings,
-        teams=teams,
-        say_do=[SayDoGap("leadership", 4.4, 2.9, 8, 800, Verdict(1.5, None, 1e-6, True, True))],
-        silos=[
-            Silo(
-                "collaboration", 1.2, "team-a", "team-<b>", 40, Verdict(1.2, None, 1e-5, True, True)
-            )
-        ],
-        drivers=[Driver("empowerment", 0.45, 0.3, 0.58, 600)],
-    )
-    report = Report(
-        period="2026-W48",
-        min_group_size=5,
-        participation=Participation(1000, 900, 0.9),
-        previous_rate=0.85,
-        findings=findings,
-        hidden_teams=3,
-        comments=["<!channel> " + "long " * 200] * 5,
-        focus=Focus("empowerment", True, "Remove one approval step."),
-    )
-    message = digest_message(report, PROMPTS, zone_name="UTC")
-    blocks = [b.to_dict() for b in message.blocks]  # to_dict() validates
-    assert len(blocks) <= 50
-    for block in blocks:
-        if block["type"] == "section":
-            assert len(block["text"]["text"]) <= 3000
-    rendered = str(blocks)
-    assert "team-with-a-long-name-39" in rendered
-    assert "<!channel>" not in rendered
-    assert "team-&lt;b&gt;" in rendered
-    assert "*Empowerment* down 0.4 points (against 2026-W47)" in rendered
-    assert "*team-with-a-long-name-00* on *Customer-first outcome* down 0.6 points" in rendered
-    assert "leaders 4.4 vs front line 2.9 - 1.5 points higher" in rendered
-    assert "teams 1.2 points apart" in rendered
-    assert "rank correlation 0.45" in rendered
-    assert "up 5 pts" in rendered  # response rate 85% -> 90%
-    assert "Focus this week: Empowerment* (it really declined)" in rendered
-
-
-def test_a_steady_week_says_no_real_change_in_words() -> None:
-    dimensions = [d.id for d in BANK.dimensions]
-    findings = Findings(
-        period="2026-W48",
-        dimensions=[_reading(d, delta=0.02, real=False) for d in dimensions],
-        teams=[],
-        say_do=[],
-        silos=[],
-        drivers=[],
-    )
-    report = Report(
-        period="2026-W48",
-        min_group_size=5,
-        participation=Participation(20, None, None),
-        previous_rate=None,
-        findings=findings,
-    )
-    rendered = str([b.to_dict() for b in digest_message(report, PROMPTS, zone_name="UTC").blocks])
-    assert "No real change this week" in rendered
-    assert "not shown - fewer than 5 of the 20 people invited answered" in rendered
-    assert "No clear gap between how leaders and the front line" in rendered

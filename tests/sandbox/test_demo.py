@@ -3,40 +3,45 @@ tells the planted story."""
 
 from __future__ import annotations
 
-import io
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
-from rich.console import Console
 from sqlmodel import Session, func, select
 
 from bot.db.engine import make_engine
 from bot.db.models import Answer, PulseRound, RoundKind
 
+# One demo run serves every demo test: under xdist they share a worker.
+pytestmark = pytest.mark.xdist_group("demo")
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
 
 @pytest.mark.demo
 def test_demo_imports_history_runs_live_rounds_and_tells_the_planted_story(
-    tmp_path: Path,
+    demo_run: tuple[str, Path],
 ) -> None:
-    from bot.sandbox.demo import run_demo
-
-    out = io.StringIO()
-    database = tmp_path / "demo" / "cx.db"
-    run_demo(Console(file=out, width=120), seed=7, database=database)
-    text = out.getvalue()
+    text, database = demo_run
 
     assert "weeks of history" in text
     assert "4 weekly digests posted" in text
+    # Support's fall nudges its lead (once a week), never the whole team by DM.
+    nudged = re.search(r"(\d+) team nudges sent to team leads", text)
+    assert nudged is not None
+    assert 1 <= int(nudged.group(1)) <= 4
     assert f"Database: {database}" in text
-    assert "support on Empowerment down" in text  # the declining team
-    assert "Leadership walks the talk: leaders" in text  # the say-do gap
-    assert "Cross-team collaboration: teams" in text  # the silo
-    assert "sales lowest" in text
+    assert "support: Empowerment fell to" in text  # the declining team
+    assert "Say-do gap on Leadership walks the talk: leaders" in text  # the say-do gap
+    assert "Silo on Cross-team collaboration: " in text  # the silo
+    assert "sales at " in text
     assert "What moves with customer-first behaviour" in text
     assert "Focus this week" in text
-    support = next(line for line in text.splitlines() if line.startswith("support ("))
-    assert "v" in support  # the heatmap marks the fall
+    # The pictures posted with it: the chart's panel and the heatmap's mark for the fall.
     assert (database.parent / "latest-chart.png").read_bytes().startswith(b"\x89PNG")
+    assert (database.parent / "latest-heatmap.png").read_bytes().startswith(b"\x89PNG")
+    assert "Real changes: support on Empowerment fell to" in " ".join(text.split())
 
     engine = make_engine(f"sqlite:///{database}")
     with Session(engine) as session:
@@ -45,3 +50,36 @@ def test_demo_imports_history_runs_live_rounds_and_tells_the_planted_story(
         assert kinds.count(RoundKind.SCHEDULED) == 4
         assert session.exec(select(func.count()).select_from(Answer)).one() > 10000
     engine.dispose()
+
+
+@pytest.mark.demo
+def test_the_demos_last_line_works_pasted_into_a_fresh_shell(
+    demo_run: tuple[str, Path], tmp_path: Path
+) -> None:
+    """Pasted from the project root into a new shell: no venv on PATH, no key in the
+    environment, nothing but what the line itself says."""
+    text, database = demo_run
+    command = text.rstrip("\n").splitlines()[-1]
+    assert command.startswith("DATABASE_URL=")
+    assert f"sqlite:///{database}" in command
+    assert "cx-pulse-demo-pseudonym-key" in command  # the demo's own key, not a real one
+    assert " digest --print" in command
+    fresh = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    pasted = subprocess.run(  # noqa: S602 - the line is run exactly as a person pastes it
+        command,
+        shell=True,
+        cwd=PROJECT_ROOT,
+        env=fresh,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert pasted.returncode == 0, pasted.stdout + pasted.stderr
+    assert "Traceback" not in pasted.stderr
+    # The same latest digest the demo showed, with its story.
+    latest = re.findall(r"\d{4}-W\d{2}", text.split("#cx-leadership, as a leader sees it")[1])
+    assert latest
+    assert latest[0] in pasted.stdout
+    assert "Focus this week" in pasted.stdout

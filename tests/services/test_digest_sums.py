@@ -61,9 +61,11 @@ def _history(deps: Deps) -> tuple[list[Observation], list[str]]:
     periods = [f"2026-W{week}" for week in range(44, 48)]
     with session_scope(deps.engine) as session:
         for week, period in enumerate(periods):
-            rounds = [[bank.outcome_question, *others[2 * week : 2 * week + 2]]]
+            rounds = [[bank.outcome_questions[-1], *others[2 * week : 2 * week + 2]]]
             if week == 2:  # an ad hoc round beside the scheduled one, asking `twice` twice
-                rounds.append([bank.outcome_question, twice.questions[0].id, twice.questions[1].id])
+                rounds.append(
+                    [bank.outcome_questions[-1], twice.questions[0].id, twice.questions[1].id]
+                )
             for number, questions in enumerate(rounds):
                 opened = NOW - timedelta(weeks=len(periods) - week, hours=number)
                 created = repo.create_round(

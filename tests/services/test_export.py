@@ -247,7 +247,7 @@ def test_a_team_whose_complement_is_small_is_hidden_in_that_week_only(
 ) -> None:
     """ops (8 people) and 3 people in no team: showing ops would show those 3 by subtraction.
     The week the 3 stay silent, ops *is* the organisation and may be shown."""
-    question = deps.prompts.bank.outcome_question
+    question = deps.prompts.bank.outcome_questions[-1]
     lines = ["date,respondent,team,is_leader,question_id,score"]
     lines += [f"2026-11-03,ops{i},ops,false,{question},{i % 5 + 1}" for i in range(8)]
     lines += [f"2026-11-03,free{i},,false,{question},5" for i in range(3)]
@@ -297,7 +297,7 @@ def test_since_until_and_open_weeks(deps: Deps, tmp_path: Path) -> None:
 def test_a_file_is_written_whole_and_formula_like_names_stay_text(
     deps: Deps, tmp_path: Path
 ) -> None:
-    question = deps.prompts.bank.outcome_question
+    question = deps.prompts.bank.outcome_questions[-1]
     lines = ["date,respondent,team,is_leader,question_id,score"]
     lines += [f"2026-11-03,a{i},=HYPERLINK(1),false,{question},4" for i in range(6)]
     lines += [f"2026-11-03,b{i},plain,false,{question},2" for i in range(6)]

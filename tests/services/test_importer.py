@@ -50,7 +50,7 @@ def _count(deps: Deps, model: type[Answer] | type[PulseRound]) -> int:
 
 def _questions(deps: Deps) -> tuple[str, str]:
     bank = deps.prompts.bank
-    return bank.outcome_question, bank.dimensions[0].questions[0].id
+    return bank.outcome_questions[-1], bank.dimensions[0].questions[0].id
 
 
 def test_import_groups_by_organisation_week_and_adds_nothing_twice(
@@ -126,7 +126,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_written(deps: Deps, tmp_pa
         read_file(path, _known(deps))
     assert rejected.value.problems == [
         "line 3: unknown question_id 'no.such_question'",
-        "line 4: score must be a whole number from 1 to 5, not '6'",
+        "line 4: score must be a whole number from 1 to 5 or n/a, not '6'",
         "line 5: bad date '23/11/2026' (expected YYYY-MM-DD)",
         "line 6: is_leader must be true or false, not 'maybe'",
         "line 7: respondent must be 1-200 characters",
@@ -199,7 +199,7 @@ def test_cli_import_reports_and_exits_non_zero_on_problems(
     refused = run(bad)
     assert refused.returncode == 1
     assert "Nothing was imported" in refused.stdout
-    assert "line 2: score must be a whole number from 1 to 5, not '9'" in refused.stdout
+    assert "line 2: score must be a whole number from 1 to 5 or n/a, not '9'" in refused.stdout
     first = run(good)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "Imported 1 new answers from 1 rows (0 were already there)" in first.stdout

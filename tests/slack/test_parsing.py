@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.db.models import NOT_APPLICABLE
 from bot.errors import BadPayload
 from bot.render.ids import ActionId, BlockId
 from bot.slack.parsing import (
@@ -13,6 +14,7 @@ from bot.slack.parsing import (
     parse_answer_value,
     parse_comment_submission,
     parse_cx,
+    parse_period,
     parse_round_id,
     user_id_of,
 )
@@ -36,9 +38,29 @@ def test_answer_value_round_trip() -> None:
     assert (click.round_id, click.question_id, click.score) == (12, "empowerment.fix_it", 4)
 
 
+def test_doesnt_apply_to_me_is_score_zero() -> None:
+    click = parse_answer_value("12|empowerment.fix_it|0")
+    assert click.score == NOT_APPLICABLE == 0
+
+
 @pytest.mark.parametrize(
     "value",
-    [None, 7, "", "12|q", "x|q|4", "12|q|6", "12|q|0", "12||3", "12|q|4|extra", "1" * 300],
+    [
+        None,
+        7,
+        "",
+        "12|q",
+        "x|q|4",
+        "12|q|6",
+        "12|q|-1",
+        "12|q|00",
+        "12|q|05",
+        "12|q| 1",
+        "12|q|\u0661",  # an Arabic-Indic one: a digit, but not ours
+        "12||3",
+        "12|q|4|extra",
+        "1" * 300,
+    ],
 )
 def test_malformed_answer_values_are_bad_payloads(value: object) -> None:
     with pytest.raises(BadPayload):
@@ -51,7 +73,7 @@ def test_any_text_either_parses_or_is_a_bad_payload(value: str) -> None:
         click = parse_answer_value(value)
     except BadPayload:
         return
-    assert 1 <= click.score <= 5
+    assert 0 <= click.score <= 5
 
 
 def test_round_id_and_user_id() -> None:
@@ -100,3 +122,10 @@ def test_comment_submission() -> None:
 def test_malformed_comment_submissions(view: dict[str, object] | None) -> None:
     with pytest.raises(BadPayload):
         parse_comment_submission(view)
+
+
+def test_period_as_the_pulse_question_carries_it() -> None:
+    assert parse_period("2026-W48") == "2026-W48"
+    for value in (None, 48, "", "2026-W4", "2026-w48", "2026-W48 ", "not-a-real-value", "W48"):
+        with pytest.raises(BadPayload):
+            parse_period(value)
