@@ -17,13 +17,24 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from benchmarks.digest_scale import DigestScale, run_digest_scale
+from benchmarks.directory import run_directory
 from benchmarks.fanout import run_fanout
+from benchmarks.history import run_history, run_startup
 from benchmarks.interactions import run_interactions
-from benchmarks.report import Row, digest_row, fanout_row, interaction_rows, reply_row
+from benchmarks.report import (
+    Row,
+    digest_row,
+    directory_row,
+    fanout_row,
+    history_rows,
+    interaction_rows,
+    reply_row,
+    startup_rows,
+)
 from tests.postgres import PostgresServer, find_bindir
 
 T = TypeVar("T")
-BENCHMARKS = ("fanout", "interactions", "digest")
+BENCHMARKS = ("fanout", "interactions", "digest", "history", "startup", "directory")
 # A log or a pipe gets a table wide enough to read; a terminal keeps its own width.
 console = Console() if Console().is_terminal else Console(width=170)
 
@@ -58,9 +69,20 @@ def main(
         float, typer.Option(envvar="BENCH_SCALE", help="Shrink every workload (0.1: a quick look).")
     ] = 1.0,
     only: Annotated[
-        str, typer.Option(envvar="BENCH_ONLY", help="Comma-separated: fanout,interactions,digest.")
+        str,
+        typer.Option(
+            envvar="BENCH_ONLY",
+            help="Comma-separated: fanout,interactions,digest,history,startup,directory.",
+        ),
     ] = ",".join(BENCHMARKS),
     budget: Annotated[float, typer.Option(help="The emulated posting budget, DMs/s.")] = 100.0,
+    digest_sizes: Annotated[
+        str,
+        typer.Option(
+            envvar="BENCH_DIGEST_PEOPLE",
+            help="People in each digest benchmark, comma-separated (5000: 1M answers).",
+        ),
+    ] = "5000,50000",
     send_workers: Annotated[
         int | None, typer.Option(help="CX_SEND_WORKERS for the fan-out (default: cx-pulse's).")
     ] = None,
@@ -81,7 +103,7 @@ def main(
     ):
         folder = Path(scratch)
         if "fanout" in chosen:
-            people = _scaled(5000, scale)
+            people = _scaled(50_000, scale)
             fan = _step(
                 progress,
                 f"1. fan-out to {people:,} members at {budget:.0f}/s",
@@ -102,35 +124,60 @@ def main(
                 " (cx-pulse run / bare run; it hosts the emulator too)."
             )
         if "digest" in chosen:
-            people = _scaled(5000, scale)
+            # 1M and 10M answers (5,000 and 50,000 people, 50 weeks, 4 statements a round).
+            sizes = [_scaled(int(n), scale) for n in digest_sizes.split(",") if n.strip()]
             scales: list[DigestScale] = []
-            scales.append(
-                _step(
-                    progress,
-                    f"3. digest over {people * 200:,} answers, SQLite",
-                    lambda: run_digest_scale(
-                        f"sqlite:///{folder / 'digest.db'}", "SQLite", people=people, weeks=50
-                    ),
-                )
-            )
-            with _postgres_url() as url:
-                if url is None:
-                    notes.append("3. PostgreSQL binaries not found: its digest row was skipped.")
-                else:
-                    scales.append(
-                        _step(
-                            progress,
-                            f"3. digest over {people * 200:,} answers, PostgreSQL",
-                            lambda: run_digest_scale(url, "PostgreSQL", people=people, weeks=50),
-                        )
+            for people in sizes:
+                scales.append(
+                    _step(
+                        progress,
+                        f"3. digest over {people * 250:,} answers, SQLite",
+                        lambda people=people: run_digest_scale(  # type: ignore[misc]
+                            f"sqlite:///{folder / f'digest-{people}.db'}",
+                            "SQLite",
+                            people=people,
+                            weeks=50,
+                        ),
                     )
+                )
+                with _postgres_url() as url:
+                    if url is None:
+                        notes.append("3. PostgreSQL binaries not found: its rows were skipped.")
+                    else:
+                        scales.append(
+                            _step(
+                                progress,
+                                f"3. digest over {people * 250:,} answers, PostgreSQL",
+                                lambda url=url, people=people: run_digest_scale(  # type: ignore[misc]
+                                    url, "PostgreSQL", people=people, weeks=50
+                                ),
+                            )
+                        )
             for found_scale in scales:
                 rows.append(digest_row(found_scale))
                 rows.append(reply_row(found_scale))
                 notes.append(
-                    f"3. {found_scale.database}: loaded in {found_scale.load_s:.1f} s; "
-                    f"hot spots: {found_scale.hot_spots.describe()}."
+                    f"3. {found_scale.database}, {found_scale.answers:,} answers: loaded in "
+                    f"{found_scale.load_s:.1f} s; hot spots: {found_scale.hot_spots.describe()}."
                 )
+        if "history" in chosen:
+            people = _scaled(2000, scale)
+            history = _step(
+                progress,
+                f"6. {people:,} people with 10 and with 100 weeks of history",
+                lambda: run_history(folder, people=people),
+            )
+            rows.extend(history_rows(history))
+        if "startup" in chosen:
+            rows.extend(startup_rows(_step(progress, "7. start-up", lambda: run_startup(folder))))
+        if "directory" in chosen:
+            people = _scaled(50_000, scale)
+            directory = _step(
+                progress,
+                f"8. directory refresh of {people:,} people",
+                lambda: run_directory(folder, people=people),
+            )
+            rows.append(directory_row(directory))
     _print(rows, notes)
 
 

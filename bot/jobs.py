@@ -1,13 +1,21 @@
 """Entry points the scheduler stores by reference; each builds its dependencies from settings
-and runs once for the deployment's workspace, or for every installed one (SLACK_CLIENT_ID)."""
+and runs once for the deployment's workspace, or for every installed one (SLACK_CLIENT_ID).
+
+Each takes the scheduler process's `metrics` (bot.scheduling.MetricsExecutor passes them), so
+what a scheduled run sends is counted on that process's GET /metrics."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 
-from bot.clock import Clock
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.clock import Clock, SystemClock
+from bot.db.delivery_queue import queue_depth
 from bot.db.engine import make_engine
+from bot.metrics import Metrics
 from bot.runtime import build_deps
 from bot.services.context import Deps
 from bot.services.ports import SlackGateway
@@ -27,16 +35,18 @@ class SomeWorkspacesFailed(RuntimeError):
     """A job failed in at least one workspace; the others still ran."""
 
 
-def for_each_workspace(settings: Settings, job: Job, *, clock: Clock | None = None) -> int:
+def for_each_workspace(
+    settings: Settings, job: Job, *, clock: Clock | None = None, metrics: Metrics | None = None
+) -> int:
     """Run `job` for each workspace; returns how many it ran for.
 
     One workspace's failure (a revoked token, Slack down for it) is logged and does not stop
     the others; the run as a whole then fails so the scheduler records it.
     """
     if not settings.distributed:
-        deps = build_deps(settings, clock=clock)
+        deps = build_deps(settings, clock=clock, metrics=metrics)
         try:
-            job(deps, make_gateway(settings))
+            job(deps, make_gateway(settings, metrics=metrics))
         finally:
             deps.engine.dispose()
         return 1
@@ -48,13 +58,14 @@ def for_each_workspace(settings: Settings, job: Job, *, clock: Clock | None = No
         installed = installation_store(settings, main).workspaces()
     finally:
         main.dispose()
-    workspaces = Workspaces(settings, clock=clock)
+    workspaces = Workspaces(settings, clock=clock, metrics=metrics)
     failed: list[str] = []
     try:
         for workspace in installed:
-            client = make_web_client(settings, token=workspace.bot_token)
+            client = make_web_client(settings, token=workspace.bot_token, metrics=metrics)
             try:
-                job(workspaces.deps_for(workspace.team_id), make_gateway(settings, client))
+                gateway = make_gateway(settings, client, metrics=metrics)
+                job(workspaces.deps_for(workspace.team_id), gateway)
             except Exception:
                 log.exception("scheduled job failed for workspace %s", workspace.team_id)
                 failed.append(workspace.team_id)
@@ -63,6 +74,43 @@ def for_each_workspace(settings: Settings, job: Job, *, clock: Clock | None = No
     if failed:
         raise SomeWorkspacesFailed(f"failed for {len(failed)} of {len(installed)} workspaces")
     return len(installed)
+
+
+class DeliveryQueue:
+    """The scheduler process's cxpulse_pending_deliveries: the DMs still to go in the
+    deployment's database, or in every installed workspace's (SLACK_CLIENT_ID)."""
+
+    def __init__(self, settings: Settings, *, clock: Clock | None = None) -> None:
+        self._settings = settings
+        self._clock = clock or SystemClock()
+        self._main = make_engine(settings.database_url)
+        self._workspaces = None
+        if settings.distributed:
+            from bot.tenancy import Workspaces
+
+            self._workspaces = Workspaces(settings, clock=self._clock)
+
+    def _engines(self) -> list[Engine]:
+        if self._workspaces is None:
+            return [self._main]
+        from bot.slack.installations import installation_store
+
+        installed = installation_store(self._settings, self._main).workspaces()
+        return [self._workspaces.deps_for(found.team_id).engine for found in installed]
+
+    def depth(self) -> dict[str, int] | None:
+        """Counts by state (bot.db.delivery_queue), None while a database cannot be read."""
+        try:
+            engines = self._engines()
+        except SQLAlchemyError as error:
+            log.warning("could not list the installed workspaces: %s", type(error).__name__)
+            return None
+        return queue_depth(engines, now=self._clock.now())
+
+    def close(self) -> None:
+        if self._workspaces is not None:
+            self._workspaces.close()
+        self._main.dispose()
 
 
 def _unless_paused(job: Job, *, quietly: bool = False) -> Job:
@@ -79,23 +127,24 @@ def _unless_paused(job: Job, *, quietly: bool = False) -> Job:
     return run
 
 
-def scheduled_pulse(clock: Clock | None = None) -> None:
+def scheduled_pulse(clock: Clock | None = None, metrics: Metrics | None = None) -> None:
     """Every few minutes: open a period's round once the first person's local pulse time has
     come, and send every DM that is due (`clock` is for tests and the sandbox)."""
-    for_each_workspace(Settings(), _unless_paused(run_pulse_schedule, quietly=True), clock=clock)
+    job = _unless_paused(run_pulse_schedule, quietly=True)
+    for_each_workspace(Settings(), job, clock=clock, metrics=metrics)
 
 
-def scheduled_digest() -> None:
-    for_each_workspace(Settings(), _unless_paused(post_due_digest))
+def scheduled_digest(metrics: Metrics | None = None) -> None:
+    for_each_workspace(Settings(), _unless_paused(post_due_digest), metrics=metrics)
 
 
-def scheduled_publish() -> None:
-    for_each_workspace(Settings(), lambda deps, _gateway: publish_and_settle(deps))
+def scheduled_publish(metrics: Metrics | None = None) -> None:
+    for_each_workspace(Settings(), lambda deps, _gateway: publish_and_settle(deps), metrics=metrics)
 
 
-def scheduled_purge() -> None:
-    for_each_workspace(Settings(), lambda deps, _gateway: purge_old_answers(deps))
+def scheduled_purge(metrics: Metrics | None = None) -> None:
+    for_each_workspace(Settings(), lambda deps, _gateway: purge_old_answers(deps), metrics=metrics)
 
 
-def scheduled_reminders() -> None:
-    for_each_workspace(Settings(), _unless_paused(send_reminders))
+def scheduled_reminders(metrics: Metrics | None = None) -> None:
+    for_each_workspace(Settings(), _unless_paused(send_reminders), metrics=metrics)

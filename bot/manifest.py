@@ -12,7 +12,8 @@ import yaml
 
 from bot.prompts import Copy
 
-MANIFEST_PATH = Path(__file__).resolve().parent.parent / "manifest.yml"
+# manifest.yml at the top of the repository; bot/_data links to it so the wheel ships it.
+MANIFEST_PATH = (Path(__file__).parent / "_data" / "manifest.yml").resolve()
 # Why each bot scope is needed lives in prompts/messages.yaml, one sentence per scope.
 SCOPE_REASONS_KEY = "doctor.scope_reasons"
 EVENTS_PATH = "/slack/events"

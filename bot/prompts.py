@@ -18,7 +18,9 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-DEFAULT_PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+# prompts/ at the top of the repository, where people edit it. bot/_data/prompts links to it
+# so that the wheel, and so a container image, carries the same files inside the package.
+DEFAULT_PROMPTS_DIR = (Path(__file__).parent / "_data" / "prompts").resolve()
 DEFAULT_LANGUAGE = "en"
 PROMPT_FILES = ("questions.yaml", "nudges.yaml", "messages.yaml")
 _LANGUAGE_DIR = re.compile(r"^[a-z]{2}$")
@@ -384,9 +386,14 @@ def language_of(locale: str | None) -> str:
     return re.split(r"[-_]", locale.strip(), maxsplit=1)[0].lower() or DEFAULT_LANGUAGE
 
 
+# libyaml's loader when PyYAML was built with it: every command reads six prompt files at
+# start-up, and the pure-Python parser took half a second of it.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> Any:
     with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml.load(handle, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader, C or Python
 
 
 def load_prompts(directory: Path | str | None = None) -> Prompts:

@@ -9,6 +9,7 @@ from bot.clock import Clock, SystemClock
 from bot.db import repositories as repo
 from bot.db.engine import make_engine, session_scope
 from bot.db.models import Question
+from bot.metrics import Metrics
 from bot.prompts import Prompts, language_of, load_prompts
 from bot.pseudonym import MissingPseudonymKey
 from bot.services.context import Deps
@@ -54,11 +55,13 @@ def build_deps(
     clock: Clock | None = None,
     engine: Engine | None = None,
     migrate: bool = True,
+    metrics: Metrics | None = None,
 ) -> Deps:
     """Migrate the database, load and check prompts/, mirror the question bank.
 
     `migrate=False` is for a helper process of one that already did both (the DM refresh
     child): it writes nothing, and it never imports Alembic, which is 11 MB of its memory.
+    `metrics` is the process's own (bot.metrics), shared by every Deps it builds.
     """
     if settings.pseudonym_key is None:
         raise MissingPseudonymKey()
@@ -79,11 +82,17 @@ def build_deps(
             # In English, whatever the organisation's language.
             then=lambda: sync_question_bank(engine, prompts),
         )
+        from bot.services.pseudonym_keys import ensure_key
+
+        # A process given another key than the stored answers' (the old one, after a
+        # rotation) stops here, before it files anyone's answers under a second pseudonym.
+        ensure_key(engine, settings.pseudonym_key.get_secret_value(), now=SystemClock().now())
     return Deps(
         env=settings,
         engine=engine,
         clock=clock or SystemClock(),
         prompts=organisation,
+        metrics=metrics or Metrics(),
     )
 
 

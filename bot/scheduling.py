@@ -8,17 +8,31 @@ The pulse job is not a weekly trigger: pulses are due at the schedule's time on 
 own wall clock (`bot.analytics.periods.local_due_at`), so it runs every few minutes, opens a
 period's round once the first of those times has come and sends whatever DMs are due. It reads
 the schedule at each run, so a time changed in App Home needs no retiming.
+
+With a `Metrics` (bot.metrics), the jobs count into it (`MetricsExecutor` hands it to them)
+and every run's lag and outcome is recorded (`observe`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.analytics.periods import candidate_periods, local_due_at, person_zone, shift_period
+from bot.metrics import Metrics
 from bot.settings import Settings
 
 PULSE_JOB_ID = "cx-pulse-round"
@@ -52,9 +66,43 @@ def next_fire(trigger: CronTrigger, after: datetime) -> datetime:
     return fire
 
 
-def configure(scheduler: BaseScheduler, settings: Settings) -> None:
+class _JobWithMetrics:
+    """A stored job as the executor runs it: the same job, its function given `metrics`."""
+
+    def __init__(self, job: Any, metrics: Metrics) -> None:
+        self._job = job
+        self.kwargs = {**job.kwargs, "metrics": metrics}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._job, name)
+
+    def __str__(self) -> str:
+        return str(self._job)
+
+
+class MetricsExecutor(ThreadPoolExecutor):  # type: ignore[misc]
+    """APScheduler's thread pool, handing the process's metrics to each of our jobs.
+
+    Jobs are stored by reference (`bot.jobs:...`) with pickled arguments, so nothing that
+    lives in this process (the metrics registry) can be stored with them; the executor passes
+    it at each run instead, as the `metrics` keyword every `bot.jobs` entry point takes."""
+
+    def __init__(self, metrics: Metrics, max_workers: int = 10) -> None:
+        super().__init__(max_workers)
+        self._metrics = metrics
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        if str(getattr(job, "func_ref", "")).startswith("bot.jobs:"):
+            job = _JobWithMetrics(job, self._metrics)
+        super()._do_submit_job(job, run_times)
+
+
+def configure(
+    scheduler: BaseScheduler, settings: Settings, *, metrics: Metrics | None = None
+) -> None:
     scheduler.configure(
         jobstores={"default": SQLAlchemyJobStore(url=settings.database_url, tablename=JOB_TABLE)},
+        executors={"default": MetricsExecutor(metrics or Metrics())},
         job_defaults={
             "coalesce": True,
             "max_instances": 1,
@@ -62,6 +110,29 @@ def configure(scheduler: BaseScheduler, settings: Settings) -> None:
         },
         timezone=settings.zone,
     )
+
+
+_OUTCOMES = {
+    EVENT_JOB_EXECUTED: "ok",
+    EVENT_JOB_ERROR: "error",
+    EVENT_JOB_MISSED: "missed",
+    EVENT_JOB_MAX_INSTANCES: "skipped",  # the previous run is still going
+}
+
+
+def observe(scheduler: BaseScheduler, metrics: Metrics) -> None:
+    """Record each run: its lag (started minus scheduled, cxpulse_scheduler_job_lag_seconds)
+    and its outcome (cxpulse_scheduler_job_runs_total)."""
+
+    def listen(event: JobEvent) -> None:
+        if event.code == EVENT_JOB_SUBMITTED:
+            due = max(event.scheduled_run_times)
+            metrics.job_submitted(event.job_id, (datetime.now(UTC) - due).total_seconds())
+        else:
+            metrics.job_finished(event.job_id, _OUTCOMES[event.code])
+
+    mask = EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED
+    scheduler.add_listener(listen, mask | EVENT_JOB_MAX_INSTANCES)
 
 
 def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
@@ -97,16 +168,19 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
             scheduler.reschedule_job(job_id, trigger=trigger)
 
 
-def start(scheduler: BaseScheduler, settings: Settings) -> None:
+def start(scheduler: BaseScheduler, settings: Settings, *, metrics: Metrics | None = None) -> None:
     """Start with the jobs installed. Nothing an admin changes in App Home retimes a trigger:
     the pulse job reads the schedule at every run, and the rest follow only the environment.
 
     The database is migrated first, before any job can run: jobs that fire together (the
-    digest on the pulse job's five-minute mark) then find it done (`bot.db.migrate`)."""
+    digest on the pulse job's five-minute mark) then find it done (`bot.db.migrate`).
+    With `metrics`, the jobs count into it and every run is observed (`observe`)."""
     from bot.runtime import build_deps  # the wiring of the whole app; jobs use it too
 
     build_deps(settings).engine.dispose()
-    configure(scheduler, settings)
+    configure(scheduler, settings, metrics=metrics)
+    if metrics is not None:
+        observe(scheduler, metrics)
     scheduler.start(paused=True)
     install_jobs(scheduler, settings)
     scheduler.resume()

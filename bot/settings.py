@@ -10,9 +10,11 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.analytics.periods import WEEKDAYS
+from bot.encryption import split_keys
 
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{1,20}")
 TEAM_NAME_MAX = 120  # member.team's length
+FERNET_KEY_CHARS = 44  # 32 bytes, url-safe base64 with its padding
 
 
 def _parse_weekly(value: str) -> tuple[str, int, int]:
@@ -29,6 +31,18 @@ def _parse_weekly(value: str) -> tuple[str, int, int]:
     return parts[0][:3], hour, minute
 
 
+LogFormat = Literal["text", "json"]
+
+
+class OutputSettings(BaseSettings):
+    """What the command line reads before anything else: how to write its lines, so even a
+    configuration problem in the rest is reported in that format."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    log_format: LogFormat = Field(default="text", alias="CX_LOG_FORMAT")
+
+
 class Settings(BaseSettings):
     """Every knob cx-pulse has; names are the environment variables of the public contract."""
 
@@ -41,7 +55,8 @@ class Settings(BaseSettings):
     # Set both to serve many workspaces: Slack's OAuth install flow at /slack/install.
     slack_client_id: str | None = Field(default=None, alias="SLACK_CLIENT_ID")
     slack_client_secret: SecretStr | None = Field(default=None, alias="SLACK_CLIENT_SECRET")
-    # Fernet key (`cxpulse keygen`) that encrypts installed bot tokens at rest.
+    # Fernet key (`cxpulse keygen`) that encrypts installed bot tokens at rest; several keys,
+    # comma-separated and newest first, while rotating (`cxpulse rotate-keys`).
     encryption_key: SecretStr | None = Field(default=None, alias="CX_ENCRYPTION_KEY")
     database_url: str = Field(default="sqlite:///cxpulse.db", alias="DATABASE_URL")
     leadership_channel: str | None = Field(default=None, alias="CX_LEADERSHIP_CHANNEL")
@@ -88,6 +103,11 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = Field(default=None, min_length=16, alias="CX_PSEUDONYM_KEY")
     # Raw answers older than this are folded into gated aggregates and deleted; 0 keeps them.
     retention_days: int = Field(default=0, ge=0, alias="CX_RETENTION_DAYS")
+    # Logs (and every other line a command writes) as JSON objects, one a line (bot.logs).
+    log_format: LogFormat = Field(default="text", alias="CX_LOG_FORMAT")
+    # Where `cxpulse scheduler` serves GET /metrics; unset, it serves none (the web process
+    # serves its own on PORT).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="CX_METRICS_PORT")
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -169,18 +189,40 @@ class Settings(BaseSettings):
 
     @field_validator("encryption_key")
     @classmethod
-    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            from cryptography.fernet import Fernet
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        """One Fernet key, or several separated by commas (the first encrypts, all decrypt).
 
+        Each is checked on its own: Fernet alone reads "new,old" as `new` (base64 decoding
+        stops at the first padding), so a list used to pass and then fail on every token."""
+        if value is None:
+            return None
+        from cryptography.fernet import Fernet
+
+        keys = split_keys(value.get_secret_value())
+        if not keys:
+            raise ValueError("CX_ENCRYPTION_KEY is empty (make a key with `cxpulse keygen`)")
+        for position, key in enumerate(keys, start=1):
             try:
-                Fernet(value.get_secret_value().encode())
+                if len(key) != FERNET_KEY_CHARS:
+                    raise ValueError(key)
+                Fernet(key.encode())
             except ValueError as exc:
+                where = f" (key {position} of {len(keys)})" if len(keys) > 1 else ""
                 raise ValueError(
-                    "CX_ENCRYPTION_KEY must be a Fernet key: 32 url-safe base64-encoded bytes "
-                    "(make one with `cxpulse keygen`)"
+                    f"CX_ENCRYPTION_KEY must be a Fernet key{where}: 32 url-safe "
+                    "base64-encoded bytes (make one with `cxpulse keygen`); several keys are "
+                    "separated by commas, the newest first"
                 ) from exc
-        return value
+        if len(set(keys)) != len(keys):
+            raise ValueError("CX_ENCRYPTION_KEY names the same key twice")
+        return SecretStr(",".join(keys))
+
+    @property
+    def encryption_keys(self) -> tuple[str, ...]:
+        """CX_ENCRYPTION_KEY's keys, newest (the one that encrypts) first; empty when unset."""
+        if self.encryption_key is None:
+            return ()
+        return split_keys(self.encryption_key.get_secret_value())
 
     @property
     def distributed(self) -> bool:

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, make_url, text
 
 from bot.clock import Clock, SystemClock
 from bot.db.engine import make_engine
+from bot.metrics import Metrics
 from bot.runtime import build_deps
 from bot.services.context import Deps
 from bot.settings import Settings
@@ -81,10 +82,12 @@ class Workspaces:
         *,
         clock: Clock | None = None,
         build: Callable[[Settings, Clock, Engine], Deps] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._settings = settings
         self._clock = clock or SystemClock()
-        self._build = build or (lambda s, c, e: build_deps(s, clock=c, engine=e))
+        # Every workspace counts into the process's metrics (one GET /metrics for them all).
+        self._build = build or (lambda s, c, e: build_deps(s, clock=c, engine=e, metrics=metrics))
         self._lock = threading.Lock()
         self._deps: dict[str, Deps] = {}
 

@@ -71,6 +71,10 @@ class PulseRound(SQLModel, table=True):
     # Set by the one process that sends the round's reminders. Kept per round, not per person,
     # so the database never records who had not answered.
     reminders_sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    # Imported rounds only: the generation of CX_PSEUDONYM_KEY (`pseudonym_key.generation`)
+    # their respondents' pseudonyms were made under. Once the key is rotated, a file's
+    # respondents can no longer be matched to them, so such a round takes no more imports.
+    key_generation: int | None = Field(default=None)
 
 
 class RoundQuestion(SQLModel, table=True):
@@ -155,6 +159,24 @@ class ForgottenMember(SQLModel, table=True):
 
     pseudonym: str = Field(primary_key=True, max_length=64)
     forgotten_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PseudonymKey(SQLModel, table=True):
+    """Which CX_PSEUDONYM_KEY the stored pseudonyms are under: one row (id 1).
+
+    `key_check` is a keyed hash of nothing (`bot.pseudonym.key_check`): every command compares
+    it with the key it was given and refuses a different one, so a process started with the
+    old key after a rotation (or with a mistyped key) cannot split anyone's history. Each
+    `cxpulse rotate-pseudonym-key` adds one to `generation`.
+    """
+
+    __tablename__ = "pseudonym_key"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_pseudonym_key_one_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    generation: int = Field(default=1)
+    key_check: str = Field(max_length=64)
+    since: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class PublishedWeek(SQLModel, table=True):

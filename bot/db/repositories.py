@@ -58,6 +58,9 @@ def member_locale(*, session: Session, slack_user_id: str) -> str | None:
     return session.execute(query).scalar_one_or_none()
 
 
+DIRECTORY_BATCH = 1000
+
+
 def upsert_directory(*, session: Session, entries: Iterable[DirectoryEntry], now: datetime) -> int:
     """Mirror the Slack directory; people no longer listed become inactive. Opt-outs are kept.
 
@@ -83,20 +86,45 @@ def upsert_directory(*, session: Session, entries: Iterable[DirectoryEntry], now
         session.execute(
             insert(Member).on_conflict_do_nothing(index_elements=["slack_user_id"]), fresh
         )
-    for member in session.exec(select(Member)).all():
-        entry = listed.get(member.slack_user_id)
+    # Plain rows and bulk UPDATEs, not one ORM object per member: at 50,000 people the
+    # objects alone were over 100 MB, and most refreshes change nobody.
+    columns = (Member.id, Member.slack_user_id, Member.team, Member.is_leader, Member.tz)
+    current = session.execute(
+        sa_select(*(col(c) for c in columns), col(Member.locale), col(Member.active))
+    ).all()
+    changed: list[dict[str, Any]] = []
+    gone: list[int] = []
+    for member_id, user_id, team, is_leader, tz, locale, active in current:
+        entry = listed.get(user_id)
         if entry is None:
-            if member.active:
-                member.active = False
-                member.updated_at = now
+            if active:
+                gone.append(member_id)
             continue
-        member.team = entry.team
-        member.is_leader = entry.is_leader
-        member.tz = entry.tz
-        member.locale = entry.locale
-        member.active = True
-        member.updated_at = now
+        wanted = (entry.team, entry.is_leader, entry.tz, entry.locale)
+        if (team, is_leader, tz, locale) != wanted or not active:
+            changed.append(
+                {
+                    "id": member_id,
+                    "team": entry.team,
+                    "is_leader": entry.is_leader,
+                    "tz": entry.tz,
+                    "locale": entry.locale,
+                    "active": True,
+                    "updated_at": now,
+                }
+            )
     session.flush()
+    for start in range(0, len(changed), DIRECTORY_BATCH):
+        session.execute(update(Member), changed[start : start + DIRECTORY_BATCH])
+    for start in range(0, len(gone), DIRECTORY_BATCH):
+        batch = gone[start : start + DIRECTORY_BATCH]
+        session.execute(
+            update(Member).where(col(Member.id).in_(batch)).values(active=False, updated_at=now)
+        )
+    # Every listed member is stamped as seen now (`directory_seen_at`): after the lines above
+    # the active members are exactly the listed ones.
+    session.execute(update(Member).where(col(Member.active).is_(True)).values(updated_at=now))
+    session.expire_all()  # any Member loaded earlier in this session is stale now
     return len(listed)
 
 
@@ -574,8 +602,10 @@ def imported_round(
     period: str,
     bounds: tuple[datetime, datetime],
     question_ids: Sequence[str],
+    key_generation: int = 1,
 ) -> PulseRound:
-    """The imported round of a period, created on first use; it asks every imported question."""
+    """The imported round of a period, created on first use; it asks every imported question.
+    A new round records the pseudonym key generation its respondents are under."""
     key = f"import:{period}"
     pulse_round = round_by_schedule_key(session=session, schedule_key=key)
     if pulse_round is None:
@@ -590,6 +620,8 @@ def imported_round(
         )
         if pulse_round is None:
             raise RuntimeError(f"another import is writing {period} right now; try again")
+        pulse_round.key_generation = key_generation
+        session.add(pulse_round)
     assert pulse_round.id is not None
     asked = {q.id for q in round_questions(session=session, round_id=pulse_round.id)}
     for position, question_id in enumerate(q for q in question_ids if q not in asked):

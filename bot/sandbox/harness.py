@@ -25,8 +25,8 @@ class ServedBot:
         workspaces: Workspaces | None = None,
     ) -> None:
         self.deps = deps
-        self.client = client or make_web_client(deps.settings)
-        self.gateway = make_gateway(deps.settings, self.client)
+        self.client = client or make_web_client(deps.settings, metrics=deps.metrics)
+        self.gateway = make_gateway(deps.settings, self.client, metrics=deps.metrics)
         self.app = create_app(deps, client=self.client, workspaces=workspaces)
         self._server = make_server(make_wsgi_app(self.app, deps), host="127.0.0.1", port=0)
         self._stopping = threading.Event()

@@ -134,7 +134,8 @@ def record_answer(
             score=score,
             click_order=deps.click_order(respondent, clicked_at or now),
         )
-        return target
+    deps.metrics.answer_recorded()  # once the answer is committed
+    return target
 
 
 def pulse_state(

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, Engine
 
 from bot.clock import Clock
 from bot.db.engine import WriteLock
+from bot.metrics import Metrics
 from bot.prompts import Prompts
 from bot.pseudonym import MissingPseudonymKey, click_order, pseudonym
 from bot.services.config import WorkspaceConfig
@@ -29,6 +30,8 @@ class Deps:
     reports: ReportCache[object] = field(default_factory=ReportCache, compare=False)
     config: WorkspaceConfig | None = field(default=None, compare=False)
     writes: WriteLock | None = field(default=None, compare=False)
+    # What this process counts for GET /metrics; by default nothing (bot.metrics).
+    metrics: Metrics = field(default_factory=Metrics, compare=False)
 
     def __post_init__(self) -> None:
         if self.config is None:

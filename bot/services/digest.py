@@ -178,7 +178,13 @@ def warm_latest_report(deps: Deps) -> bool:
 
 def build_digest(deps: Deps, *, period: str | None = None) -> Report:
     """The report for a published week (default: the latest), from the published tables only:
-    every closed week is published first, so nothing here reads a raw answer."""
+    every closed week is published first, so nothing here reads a raw answer. Timed in
+    cxpulse_digest_build_seconds."""
+    with deps.metrics.digest_build():
+        return _build_digest(deps, period=period)
+
+
+def _build_digest(deps: Deps, *, period: str | None) -> Report:
     publish_due_weeks(deps)
     settings = deps.settings
     bank = deps.prompts.bank

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, column, inspect, select, table
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db import team_leads
@@ -213,6 +217,163 @@ def check_team_nudges(settings: Settings, engine: Engine, copy: Copy) -> Check:
     )
 
 
+def _when(moment: datetime, zone: ZoneInfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def check_scheduler(
+    settings: Settings, engine: Engine, copy: Copy, *, now: datetime | None = None
+) -> Check:
+    """A scheduler is running on this database. Every running scheduler moves each stored job's
+    next run time forward as it runs it, and the pulse job runs every few minutes, so a pulse
+    job due well in the past means no scheduler has run for that long. None stored yet: none
+    has started (a note, not a failure: a new install has not started one yet)."""
+    from bot.scheduling import JOB_TABLE, PULSE_EVERY_MINUTES, PULSE_JOB_ID
+
+    title = copy.t("metrics.doctor_scheduler_title")
+    now = now or datetime.now(UTC)
+    jobs = table(JOB_TABLE, column("id"), column("next_run_time"))
+    try:
+        if not inspect(engine).has_table(JOB_TABLE):
+            stored: dict[str, float | None] = {}
+        else:
+            with engine.connect() as connection:
+                rows = connection.execute(select(jobs.c.id, jobs.c.next_run_time))
+                stored = {str(job): None if at is None else float(at) for job, at in rows}
+    except SQLAlchemyError as error:
+        return Check(
+            title,
+            False,
+            copy.t("metrics.doctor_scheduler_unreadable", error=_first_line(error)),
+            fix=copy.t("metrics.doctor_scheduler_unreadable_fix"),
+        )
+    if not stored:
+        note = copy.t("metrics.doctor_scheduler_never_note")
+        return Check(title, True, copy.t("metrics.doctor_scheduler_never"), note=note)
+    zone = settings.zone
+    items = tuple(
+        copy.t(
+            "metrics.doctor_scheduler_job",
+            job=job,
+            next=_when(datetime.fromtimestamp(at, UTC), zone) if at is not None else "-",
+        )
+        for job, at in sorted(stored.items())
+    )
+    pulse_at = stored.get(PULSE_JOB_ID)
+    if pulse_at is None:
+        return Check(
+            title,
+            False,
+            copy.t("metrics.doctor_scheduler_no_pulse", jobs=len(stored)),
+            fix=copy.t("metrics.doctor_scheduler_no_pulse_fix"),
+            items=items,
+        )
+    due = datetime.fromtimestamp(pulse_at, UTC)
+    # A running scheduler moves it on within moments of each run; two runs missed is a stop.
+    if due < now - timedelta(minutes=2 * PULSE_EVERY_MINUTES):
+        late = int((now - due).total_seconds() // 60)
+        return Check(
+            title,
+            False,
+            copy.t("metrics.doctor_scheduler_stopped", due=_when(due, zone), minutes=late),
+            fix=copy.t("metrics.doctor_scheduler_stopped_fix"),
+            items=items,
+        )
+    detail = copy.t(
+        "metrics.doctor_scheduler_ok", next=_when(due, zone), minutes=PULSE_EVERY_MINUTES
+    )
+    return Check(title, True, detail, items=items)
+
+
+@dataclass(frozen=True, slots=True)
+class Scrape:
+    """What one metrics endpoint answered: its cx-pulse series, or why there are none."""
+
+    up: bool
+    series: int = 0
+    failed_runs: int = 0
+    problem: str | None = None  # it answered, but not with cx-pulse metrics
+
+
+def scrape(url: str, *, timeout: float = 2.0) -> Scrape:
+    """GET `url` and read it as Prometheus text: how many cxpulse_ series it holds, and how
+    many scheduled job runs it counts as failed. Nothing listening there: not up."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - http://
+            body = response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return Scrape(up=True, problem=f"HTTP {error.code}")
+    except OSError:  # refused, unreachable, timed out (URLError included)
+        return Scrape(up=False)
+    series = failed = 0
+    try:
+        for family in text_string_to_metric_families(body):
+            for sample in family.samples:
+                if not sample.name.startswith("cxpulse_"):
+                    continue
+                series += 1
+                if (
+                    sample.name == "cxpulse_scheduler_job_runs_total"
+                    and sample.labels.get("outcome") == "error"
+                ):
+                    failed += int(sample.value)
+    except ValueError as error:
+        return Scrape(up=True, problem=type(error).__name__)
+    if not series:
+        return Scrape(up=True, problem="no cxpulse_ metrics")
+    return Scrape(up=True, series=series, failed_runs=failed)
+
+
+def check_metrics(
+    settings: Settings,
+    copy: Copy,
+    *,
+    host: str = "127.0.0.1",
+    read: Callable[[str], Scrape] = scrape,
+) -> Check:
+    """What serves metrics on this host: the web process's GET /metrics on PORT, and the
+    scheduler's on CX_METRICS_PORT. A process not running here is only reported (it may run
+    on another host); something else answering on one of those ports fails."""
+    title = copy.t("metrics.doctor_metrics_title")
+    endpoints = [(copy.t("metrics.doctor_metrics_web"), settings.port)]
+    if settings.metrics_port is not None:
+        endpoints.append((copy.t("metrics.doctor_metrics_scheduler"), settings.metrics_port))
+    items: list[str] = []
+    wrong: list[str] = []
+    up = failed = 0
+    for process, port in endpoints:
+        url = f"http://{host}:{port}/metrics"
+        found = read(url)
+        if found.problem is not None:
+            wrong.append(url)
+            line = copy.t("metrics.doctor_metrics_wrong", process=process, url=url)
+            items.append(f"{line} ({found.problem})")
+        elif found.up:
+            up += 1
+            failed += found.failed_runs
+            items.append(
+                copy.t("metrics.doctor_metrics_up", process=process, url=url, series=found.series)
+            )
+        else:
+            items.append(copy.t("metrics.doctor_metrics_down", process=process, url=url))
+    if settings.metrics_port is None:
+        items.append(copy.t("metrics.doctor_metrics_unset"))
+    note = copy.t("metrics.doctor_metrics_failed_runs", count=failed) if failed else None
+    if wrong:
+        return Check(
+            title,
+            False,
+            copy.t("metrics.doctor_metrics_wrong_detail", urls=", ".join(wrong)),
+            fix=copy.t("metrics.doctor_metrics_wrong_fix"),
+            items=tuple(items),
+            note=note,
+        )
+    detail = copy.t("metrics.doctor_metrics_ok", up=up, count=len(endpoints))
+    return Check(title, True, detail, items=tuple(items), note=note)
+
+
 def _slack_checks(settings: Settings, client: WebClient, copy: Copy) -> list[Check]:
     token, identity = check_token(settings, client, copy)
     checks = [token]
@@ -261,4 +422,6 @@ def run_checks(
     checks.append(check_database(engine, copy))
     checks.append(check_pseudonym_key(settings, copy))
     checks.append(check_team_nudges(settings, engine, copy))
+    checks.append(check_scheduler(settings, engine, copy))
+    checks.append(check_metrics(settings, copy))
     return checks

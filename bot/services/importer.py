@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+from sqlmodel import Session
+
 from bot.analytics.periods import period_key
-from bot.db import published
+from bot.db import pseudonym_keys, published
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.db.models import NOT_APPLICABLE
@@ -195,14 +197,43 @@ def _week_bounds(period: str, deps: Deps) -> tuple[datetime, datetime]:
     return opened, opened + timedelta(days=7)
 
 
+def _imported_under_an_earlier_key(
+    session: Session, by_period: dict[str, list[tuple[ImportRow, str]]], generation: int
+) -> list[str]:
+    """Weeks imported before the pseudonym key was rotated: their respondents are re-keyed from
+    their old pseudonyms (they have no stored ID), so a file's rows can no longer be matched to
+    them, and adding answers could count a person twice. Such a week takes no more imports."""
+    problems = []
+    for period in sorted(by_period):
+        found = repo.round_by_schedule_key(session=session, schedule_key=f"import:{period}")
+        if found is None or (found.key_generation or 1) == generation:
+            continue
+        lines = sorted(row.line for row, _ in by_period[period])
+        shown = ", ".join(str(line) for line in lines[:5]) + (", ..." if len(lines) > 5 else "")
+        problems.append(
+            f"line {lines[0]}: {period} was imported before CX_PSEUDONYM_KEY was rotated, so "
+            "this file's respondents can no longer be matched to its answers and nothing can "
+            f"be added to it (it keeps what was imported then); leave its rows out of the file "
+            f"(lines {shown})"
+        )
+    return problems
+
+
 def import_answers(
     deps: Deps, rows: list[ImportRow], *, progress: Callable[[int], None] | None = None
 ) -> ImportReport:
-    """Write the rows in one transaction; answers already present are left as they are."""
+    """Write the rows in one transaction; answers already present are left as they are.
+
+    Weeks imported before a rotation of CX_PSEUDONYM_KEY are refused (ImportRejected)."""
     by_period = _periods(rows, deps)
     now = deps.clock.now()
     added = 0
     with session_scope(deps.engine) as session:
+        state = pseudonym_keys.key_state(session=session)
+        generation = 1 if state is None else state.generation
+        rotated = _imported_under_an_earlier_key(session, by_period, generation)
+        if rotated:
+            raise ImportRejected(rotated, len(rotated))
         for period in sorted(by_period):
             if published.is_published(session=session, period=period):
                 # A published week is frozen: the same file again is a no-op, new answers are
@@ -226,6 +257,7 @@ def import_answers(
                 period=period,
                 bounds=_week_bounds(period, deps),
                 question_ids=sorted({row.question_id for row, _ in by_period[period]}),
+                key_generation=generation,
             )
             assert pulse_round.id is not None
             answers = [

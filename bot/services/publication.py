@@ -22,17 +22,11 @@ from sqlmodel import Session
 from bot.analytics.anonymity import may_show
 from bot.analytics.cells import Observation, publish_period
 from bot.analytics.findings import DRIVER_MIN_PAIRS, driver_findings, week_number
-from bot.analytics.respondents import (
-    driver_pair_counts,
-    paired_people,
-    period_means,
-    person_share,
-)
 from bot.db import published as store
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.db.models import NOT_APPLICABLE, PublishedComment, PublishedWeek, RoundProgress
-from bot.pseudonym import MissingPseudonymKey, keyed_tag
+from bot.pseudonym import MissingPseudonymKey, author_tag
 from bot.services.context import Deps
 
 log = logging.getLogger(__name__)
@@ -52,7 +46,7 @@ def comment_tag(deps: Deps, respondent: str, period: str) -> str:
     key = deps.env.pseudonym_key
     if key is None:
         raise MissingPseudonymKey()
-    return keyed_tag(key.get_secret_value().encode(), "comment", respondent, period)
+    return author_tag(key.get_secret_value().encode(), respondent, period)
 
 
 def _memberships(
@@ -89,6 +83,14 @@ def _drivers(
     customer outcomes), so no single item carries every driver. "Doesn't apply to me" answers
     are not read (`respondent_answers` leaves them out), so they move no mean.
     """
+    # numpy is needed only here, once per week published: not on every command's start-up.
+    from bot.analytics.respondents import (
+        driver_pair_counts,
+        paired_people,
+        period_means,
+        person_share,
+    )
+
     minimum = deps.settings.min_group_size
     now_week = week_number(period)
     earlier = [

@@ -163,6 +163,8 @@ def send_round(
         _refresh_directory(deps, gateway, now=now)
     with session_scope(deps.engine) as session:
         pulse_round, created = _open_round(deps, session, kind=kind, now=now)
+    if created:
+        deps.metrics.round_opened(kind)
     assert pulse_round.id is not None
     sent, failed = deliver_pending(deps, gateway, round_id=pulse_round.id)
     log.info(
@@ -354,6 +356,7 @@ def run_pulse_schedule(deps: Deps, gateway: SlackGateway) -> ScheduleRun:
             continue
         if created:
             opened.append(period)
+            deps.metrics.round_opened(RoundKind.SCHEDULED)
             log.info("pulse round %s (%s) opened", pulse_round.id, period)
     with session_scope(deps.engine) as session:
         due_rounds = repo.rounds_with_due_deliveries(
@@ -461,6 +464,8 @@ def _send_one(
             session=session, delivery_id=delivery.id, token=token, now=deps.clock.now()
         ):
             return None
+    if delivery.attempts > 1:  # a claim a crashed or stalled worker left behind, taken over
+        deps.metrics.dm_retried("reclaimed")
     # Rendered at send time in the person's own language (their Slack locale).
     message = pulse_message(
         _view_for(deps, pulse_round, questions, member, actions),
@@ -483,6 +488,7 @@ def _send_one(
                 error=exc.error,
                 now=deps.clock.now(),
             )
+        deps.metrics.dm_failed(exc.error)
         return False
     with session_scope(deps.engine) as session:
         repo.finish_delivery(
@@ -494,4 +500,5 @@ def _send_one(
             ts=posted.ts,
             now=deps.clock.now(),
         )
+    deps.metrics.dm_sent()
     return True

@@ -9,7 +9,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy import Engine
 
+from bot.db.delivery_queue import queue_depth
 from bot.render.ids import ActionId
 from bot.services.context import Deps
 from bot.slack import actions, commands, commitments, errors, home, views
@@ -77,8 +79,18 @@ def create_app(
             logger=logger,
             listener_executor=executor,
         )
-    single = make_gateway(deps.settings, client) if workspaces is None else None
-    gateways = WorkspaceGateways(deps.env)
+    single = (
+        make_gateway(deps.settings, client, metrics=deps.metrics) if workspaces is None else None
+    )
+    gateways = WorkspaceGateways(deps.env, metrics=deps.metrics)
+
+    def engines() -> list[Engine]:
+        if workspaces is None:
+            return [deps.engine]
+        return [workspaces.deps_for(team_id).engine for team_id in sorted(workspaces.known())]
+
+    # GET /metrics counts the DMs still to go in the databases this app serves.
+    deps.metrics.watch_queue(lambda: queue_depth(engines(), now=deps.clock.now()))
 
     if dm_refresher is None:
         # Re-rendering DMs after clicks waits on Slack; it gets a thread of its own so the

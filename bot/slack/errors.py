@@ -7,10 +7,8 @@ import logging
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from slack_bolt import App, BoltContext
-from slack_bolt.context.respond import Respond
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import CxError
@@ -18,6 +16,11 @@ from bot.prompts import Copy, Prompts
 from bot.render.escape import echo_text
 from bot.render.timefmt import local_time
 from bot.services.context import Deps
+
+if TYPE_CHECKING:
+    # Types only: `cxpulse digest` words its errors here without loading Bolt.
+    from slack_bolt import App, BoltContext
+    from slack_bolt.context.respond import Respond
 from bot.services.language import prompts_for_member
 
 log = logging.getLogger(__name__)

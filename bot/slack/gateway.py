@@ -16,7 +16,11 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 
+from bot.metrics import Metrics
 from bot.services.ports import (
     DeliveryFailed,
     DirectoryUser,
@@ -37,16 +41,44 @@ POST_ATTEMPTS = 4
 UNKNOWN_OUTCOME = (OSError, http.client.HTTPException)
 
 
+class CountedRateLimitRetryHandler(RateLimitErrorRetryHandler):
+    """slack_sdk's 429 handler (it sleeps for Retry-After), telling `metrics` of each wait."""
+
+    def __init__(self, metrics: Metrics, *, max_retry_count: int) -> None:
+        super().__init__(max_retry_count=max_retry_count)
+        self.metrics = metrics
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        started = time.monotonic()
+        super().prepare_for_next_attempt(
+            state=state, request=request, response=response, error=error
+        )
+        method = request.url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        self.metrics.rate_limited(method, time.monotonic() - started)
+
+
 def make_web_client(
-    settings: Settings, *, token: str | None = None, retry_connection_errors: bool = True
+    settings: Settings,
+    *,
+    token: str | None = None,
+    retry_connection_errors: bool = True,
+    metrics: Metrics | None = None,
 ) -> WebClient:
-    """A WebClient that waits out 429s (honouring Retry-After) and retries 5xx and dropped links.
+    """A WebClient that waits out 429s (honouring Retry-After) and retries 5xx and dropped links;
+    each 429 waited out is counted in `metrics`.
 
     Posting clients leave dropped connections to the caller: blindly re-sending a message whose
     first attempt may have arrived would send it twice.
     """
     handlers: list[Any] = [
-        RateLimitErrorRetryHandler(max_retry_count=8),
+        CountedRateLimitRetryHandler(metrics or Metrics(), max_retry_count=8),
         ServerErrorRetryHandler(max_retry_count=5),
     ]
     if retry_connection_errors:
@@ -59,11 +91,14 @@ def make_web_client(
     )
 
 
-def make_gateway(settings: Settings, client: WebClient | None = None) -> WebClientGateway:
+def make_gateway(
+    settings: Settings, client: WebClient | None = None, *, metrics: Metrics | None = None
+) -> WebClientGateway:
     """The gateway the app uses: one client, DMs paced to `CX_SEND_RATE` per second."""
     return WebClientGateway(
-        client or make_web_client(settings),
+        client or make_web_client(settings, metrics=metrics),
         limiter=RateLimiter(settings.send_rate, burst=max(1, int(settings.send_rate))),
+        metrics=metrics,
     )
 
 
@@ -93,9 +128,11 @@ class WebClientGateway:
         *,
         limiter: RateLimiter | None = None,
         retry_pause: Callable[[int], None] | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.client = client
         self.limiter = limiter
+        self.metrics = metrics or Metrics()
         # The same endpoint and token, minus automatic retries of dropped connections.
         self._poster = WebClient(
             token=client.token,
@@ -215,6 +252,7 @@ class WebClientGateway:
                     raise
                 # Server errors outlasted the client's own retries; Slack may or may not have
                 # posted, so look before trying again.
+                self.metrics.dm_retried("server_error")
                 self._retry_pause(attempt)
                 found = self.find_delivered(user_id, key)
                 if found is not None:
@@ -223,6 +261,7 @@ class WebClientGateway:
             except UNKNOWN_OUTCOME:
                 if attempt == POST_ATTEMPTS - 1:
                     raise
+                self.metrics.dm_retried("connection")
                 self._retry_pause(attempt)
                 found = self.find_delivered(user_id, key)
                 if found is not None:
@@ -250,8 +289,9 @@ class WebClientGateway:
 class WorkspaceGateways:
     """One gateway per installed workspace and token, so each keeps its own DM pacing."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
         self._settings = settings
+        self._metrics = metrics
         self._lock = threading.Lock()
         self._gateways: dict[tuple[str, str], SlackGateway] = {}
 
@@ -259,6 +299,8 @@ class WorkspaceGateways:
         with self._lock:
             found = self._gateways.get((team_id, token))
             if found is None:
-                client = make_web_client(self._settings, token=token)
-                found = self._gateways[(team_id, token)] = make_gateway(self._settings, client)
+                client = make_web_client(self._settings, token=token, metrics=self._metrics)
+                found = self._gateways[(team_id, token)] = make_gateway(
+                    self._settings, client, metrics=self._metrics
+                )
             return found

@@ -1,5 +1,6 @@
 """OAuth installs for many workspaces: slack_sdk's SQLAlchemy stores on the main database, with
-every token encrypted (Fernet, CX_ENCRYPTION_KEY) before it is written."""
+every token encrypted (Fernet, CX_ENCRYPTION_KEY) before it is written. With several keys the
+first encrypts and any decrypts (`MultiFernet`), so a key can be rotated with no downtime."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import InvalidToken
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk.oauth.installation_store import Bot, Installation, InstallationStore
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
+from bot.encryption import multi_fernet
 from bot.manifest import bot_scopes
 from bot.settings import Settings
 
@@ -29,8 +31,8 @@ Stored = TypeVar("Stored", Installation, Bot)
 
 
 class UnreadableToken(RuntimeError):
-    """A stored token that CX_ENCRYPTION_KEY cannot decrypt: the key changed, or the row was
-    written by something else."""
+    """A stored token that no key in CX_ENCRYPTION_KEY can decrypt: the key changed without
+    the old one kept behind it, or the row was written by something else."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +44,10 @@ class InstalledWorkspace:
 class EncryptedInstallationStore(InstallationStore):
     """slack_sdk's SQLAlchemy installation store; tokens only ever reach it encrypted."""
 
-    def __init__(self, *, client_id: str, engine: Engine, key: str) -> None:
+    def __init__(self, *, client_id: str, engine: Engine, key: str | tuple[str, ...]) -> None:
+        """`key`: CX_ENCRYPTION_KEY, one key or several (comma-separated, or a tuple)."""
         self._store = SQLAlchemyInstallationStore(client_id=client_id, engine=engine, logger=log)
-        self._fernet = Fernet(key.encode())
+        self._fernet = multi_fernet(key)
         self._client_id = client_id
         self._engine = engine
 
@@ -79,7 +82,7 @@ class EncryptedInstallationStore(InstallationStore):
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken as exc:
             raise UnreadableToken(
-                "a stored Slack token cannot be decrypted with CX_ENCRYPTION_KEY"
+                "a stored Slack token cannot be decrypted with any key in CX_ENCRYPTION_KEY"
             ) from exc
 
     def save(self, installation: Installation) -> None:
@@ -103,6 +106,17 @@ class EncryptedInstallationStore(InstallationStore):
     def delete_all(self, **query: Any) -> None:
         self._store.delete_all(**query)
 
+    def team_ids(self) -> list[str]:
+        """Every workspace with a bot installed, without decrypting anything."""
+        bots = self._store.bots.c
+        query = (
+            sqlalchemy.select(bots.team_id)
+            .where(bots.client_id == self._client_id, bots.team_id.is_not(None))
+            .distinct()
+        )
+        with self._engine.connect() as connection:
+            return sorted(str(team) for team in connection.execute(query).scalars())
+
     def workspaces(self) -> list[InstalledWorkspace]:
         """Every workspace with a bot installed, with its latest token (for scheduled jobs)."""
         bots = self._store.bots.c
@@ -119,12 +133,10 @@ class EncryptedInstallationStore(InstallationStore):
 
 
 def installation_store(settings: Settings, engine: Engine) -> EncryptedInstallationStore:
-    if not settings.slack_client_id or settings.encryption_key is None:
+    if not settings.slack_client_id or not settings.encryption_keys:
         raise ValueError("installations need SLACK_CLIENT_ID and CX_ENCRYPTION_KEY")
     store = EncryptedInstallationStore(
-        client_id=settings.slack_client_id,
-        engine=engine,
-        key=settings.encryption_key.get_secret_value(),
+        client_id=settings.slack_client_id, engine=engine, key=settings.encryption_keys
     )
     store.create_tables()
     return store

@@ -238,11 +238,14 @@ def main() -> None:
     # signal so it can finish what the web process sends before the web process closes it.
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    from bot import logs
+
+    settings = Settings()
+    # Its stderr is the web process's: the same format, the same secrets masked.
+    logs.configure(json_lines=settings.log_format == "json").redact.add_secrets(
+        logs.secret_values(settings)
     )
-    logging.getLogger("slack_sdk").setLevel(logging.WARNING)  # it logs tokens at DEBUG
-    refresher = refresher_for(Settings())
+    refresher = refresher_for(settings)
     sys.stdout.buffer.write(READY)
     sys.stdout.buffer.flush()
     try:

@@ -1,4 +1,5 @@
-"""The HTTP surface: Slack posts to /slack/events; load balancers probe /healthz.
+"""The HTTP surface: Slack posts to /slack/events; load balancers probe /healthz; Prometheus
+scrapes /metrics (bot.metrics).
 
 A request to /slack/events is answered in this order, and nothing reads or parses its body
 before the step that needs it:
@@ -31,6 +32,7 @@ from slack_bolt.response import BoltResponse
 from sqlalchemy import Engine, text
 from waitress.server import create_server
 
+from bot.metrics import serve_metrics
 from bot.services.context import Deps
 from bot.slack.form import parse_slack_body
 from bot.slack.shape import routable
@@ -48,6 +50,19 @@ MAX_JSON_DEPTH = 64
 # Slack's rule: a request signed more than five minutes from now is a replay.
 SIGNATURE_MAX_AGE_S = 5 * 60
 _CONTAINERS = (dict, list)
+# cxpulse_ack_seconds{kind}: the payload types Slack sends; anything else is "other".
+ACK_KINDS = frozenset(
+    {
+        "block_actions",
+        "block_suggestion",
+        "view_submission",
+        "view_closed",
+        "shortcut",
+        "message_action",
+        "event_callback",
+        "url_verification",
+    }
+)
 
 
 def _headers(environ: WSGIEnvironment) -> dict[str, str]:
@@ -142,16 +157,29 @@ def _without_body(environ: WSGIEnvironment) -> WSGIEnvironment:
     return {**environ, "wsgi.input": io.BytesIO(b""), "CONTENT_LENGTH": "0"}
 
 
+def ack_kind(body: Mapping[str, Any]) -> str:
+    """The payload's type as cxpulse_ack_seconds labels it: a slash command, or Slack's
+    `type` when it is one of ACK_KINDS."""
+    if "command" in body:
+        return "command"
+    kind = body.get("type")
+    return kind if isinstance(kind, str) and kind in ACK_KINDS else "other"
+
+
 def make_wsgi_app(
     app: App, deps: Deps
 ) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
     slack_handler = SlackRequestHandler(app, path=EVENTS_PATH)
     secret = deps.settings.slack_signing_secret or ""
+    metrics = deps.metrics
 
     def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        started = time.perf_counter()
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD")
         if path == "/healthz" and method == "GET":
             return _health(deps.engine, start_response)
+        if path == "/metrics" and method == "GET":
+            return serve_metrics(metrics, start_response)
         length = environ.get("CONTENT_LENGTH") or "0"
         if not (length.isascii() and length.isdigit()):
             return _reject(start_response, "400 Bad Request", "bad content length")
@@ -168,7 +196,10 @@ def make_wsgi_app(
             return _reject(start_response, "400 Bad Request", "malformed payload")
         try:
             request = bolt_request(body.decode("utf-8"), parsed, environ)
-            return _respond(app.dispatch(request), start_response)
+            # Bolt returns once the listener has acked: this is the wait Slack sees.
+            response = app.dispatch(request)
+            metrics.acked(ack_kind(parsed), time.perf_counter() - started)
+            return _respond(response, start_response)
         except (KeyError, IndexError, TypeError, AttributeError, ValueError, RecursionError):
             # Bolt routes a payload by indexing into it; one of the wrong shape fails there,
             # before any listener runs, so nothing was written: say it was bad.

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -225,3 +226,29 @@ def test_0010_keeps_answers_in_key_order_without_rowid_and_accepts_doesnt_apply(
             connection.execute(text("SELECT rowid FROM answer"))
     assert sorted(tuple(r) for r in rows) == [("pa", 2, 3), ("pm", 0, 5), ("pz", 4, 9)]
     engine.dispose()
+
+
+def test_the_head_revision_constant_is_alembics_head() -> None:
+    """Start-up trusts HEAD_REVISION to skip Alembic on a database already at head."""
+    from bot.db.migrate import HEAD_REVISION, head_revision
+
+    assert head_revision() == HEAD_REVISION
+
+
+def test_a_database_at_head_is_checked_without_importing_alembic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'cx.db'}"
+    upgrade_to_head(make_engine(url))
+    probe = (
+        "import sys\n"
+        "from bot.db.engine import make_engine\n"
+        "from bot.db.migrate import upgrade_once\n"
+        f"assert upgrade_once(make_engine({url!r})) is False\n"
+        "assert 'alembic' not in sys.modules, 'alembic was imported'\n"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter and probe
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from bot.render.digest import is_digest
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
+from bot.sandbox.people import click_score, latest_dm, question_ids, wait_for
 from bot.services.context import Deps
 from bot.settings import Settings
 
@@ -184,3 +185,43 @@ def last_digest(emulator: SlackEmulator) -> dict[str, Any]:
     digests = [m for m in emulator.messages(LEADERS_CHANNEL) if is_digest(m)]
     assert digests, "no digest was posted"
     return digests[-1]
+
+
+def answer_each(
+    emulator: SlackEmulator,
+    deps: Deps,
+    scores: Mapping[str, int],
+    *,
+    wait: bool = True,
+    timeout: float = 30,
+) -> None:
+    """Each person clicks their score on every statement of their newest pulse DM, over signed
+    HTTP; then (with `wait`) until every answer is stored."""
+    expected = len(answers(deps))
+    for user, score in scores.items():
+        for question in question_ids(latest_dm(emulator, user)):
+            assert click_score(emulator, user, question, score).status == 200
+            expected += 1
+    if wait:
+        wait_for(lambda: len(answers(deps)) == expected, timeout=timeout)
+
+
+def pulse_due_an_hour_ago(settings: Settings) -> None:
+    """Store the scheduler's jobs, then mark the pulse job's runs of the last hour as missed
+    (as after an outage of every scheduler): a scheduler started next runs it at once."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot import scheduling
+
+    paused = BackgroundScheduler()
+    scheduling.configure(paused, settings)
+    paused.start(paused=True)
+    scheduling.install_jobs(paused, settings)
+    paused.shutdown(wait=True)
+    store = SQLAlchemyJobStore(url=settings.database_url, tablename=scheduling.JOB_TABLE)
+    store.start(BackgroundScheduler(), "default")
+    job = store.lookup_job(scheduling.PULSE_JOB_ID)
+    job.next_run_time = datetime.now(UTC) - timedelta(hours=1)
+    store.update_job(job)
+    store.shutdown()

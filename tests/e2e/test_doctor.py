@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from bot.prompts import Copy, load_prompts
 from bot.sandbox.emulator import BOT_USER_ID, SlackEmulator
 from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, Org, cxpulse, process_env
 
-CHECKS = 6
+CHECKS = 8
 
 
 @pytest.fixture
@@ -26,7 +27,11 @@ def copy() -> Copy:
 def env(database_url: str, emulator: SlackEmulator, org: Org) -> dict[str, str]:
     """A sound install: migrated database, and the bot invited to the leadership channel."""
     emulator.add_channel(LEADERS_CHANNEL, "leadership", [*org.leaders, ADMIN, BOT_USER_ID])
-    environment = process_env(emulator, database_url)
+    # A port nothing listens on: doctor looks for the web process's metrics there.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = process_env(emulator, database_url, PORT=str(port))
     assert cxpulse(environment, "migrate").returncode == 0
     return environment
 

@@ -13,7 +13,6 @@ from bot.render.ids import ActionId, BlockId
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.harness import ServedBot
 from bot.sandbox.people import (
-    click_score,
     latest_dm,
     open_comment_modal,
     question_ids,
@@ -24,16 +23,11 @@ from bot.services.context import Deps
 from bot.services.digest import build_digest
 from bot.services.privacy import purge_old_answers
 from bot.services.rounds import send_round
-from tests.e2e.conftest import Org, answers, make_settings, member
+from tests.e2e.conftest import Org, answer_each, answers, make_settings, member
 
 
 def _answer_all(emulator: SlackEmulator, deps: Deps, users: list[str], score: int) -> None:
-    expected = len(answers(deps))
-    for user in users:
-        for question in question_ids(latest_dm(emulator, user)):
-            assert click_score(emulator, user, question, score).status == 200
-            expected += 1
-    wait_for(lambda: len(answers(deps)) == expected, timeout=30)
+    answer_each(emulator, deps, dict.fromkeys(users, score))
 
 
 def _last_ephemeral(emulator: SlackEmulator, user: str) -> dict[str, Any]:
@@ -72,7 +66,10 @@ def test_forget_me_asks_first_then_deletes_only_that_persons_data(
     leaver_row = member(deps, leaver)
     assert leaver_row is not None
     emulator.send_slash_command(leaver, "forget-me")
-    question = _last_ephemeral(emulator, leaver)
+    # The comment's private confirmation may land after the command's reply: wait for the question.
+    question = wait_for(
+        lambda: [e for e in emulator.ephemerals(leaver) if "Delete everything" in e["text"]]
+    )[-1]
     assert "Delete everything cx-pulse holds about you?" in question["text"]
     buttons = [
         e["action_id"] for b in question["blocks"] if b["type"] == "actions" for e in b["elements"]

@@ -24,8 +24,14 @@ from bot.db.models import PulseRound
 from bot.runtime import build_deps
 from bot.sandbox.emulator import SlackEmulator
 from bot.sandbox.people import wait_for
-from bot.settings import Settings
-from tests.e2e.conftest import Org, make_settings, process_env, pulse_due_now, sandbox_env
+from tests.e2e.conftest import (
+    Org,
+    make_settings,
+    process_env,
+    pulse_due_an_hour_ago,
+    pulse_due_now,
+    sandbox_env,
+)
 
 
 def _env(
@@ -105,22 +111,6 @@ def test_restart_keeps_jobs_and_runs_a_missed_pulse_exactly_once(
     assert len(emulator.calls("chat.postMessage")) == len(org.participants)
 
 
-def _pulse_due_an_hour_ago(settings: Settings) -> None:
-    """Store the jobs, then mark the pulse job's runs of the last hour as missed, as after an
-    outage of every scheduler (the pulse itself falls due just now)."""
-    paused = BackgroundScheduler()
-    scheduling.configure(paused, settings)
-    paused.start(paused=True)
-    scheduling.install_jobs(paused, settings)
-    paused.shutdown(wait=True)
-    store = SQLAlchemyJobStore(url=settings.database_url, tablename=scheduling.JOB_TABLE)
-    store.start(BackgroundScheduler(), "default")
-    job = store.lookup_job(scheduling.PULSE_JOB_ID)
-    job.next_run_time = datetime.now(UTC) - timedelta(hours=1)
-    store.update_job(job)
-    store.shutdown()
-
-
 def test_two_schedulers_on_one_database_send_the_round_once(
     database_url: str, emulator: SlackEmulator, org: Org
 ) -> None:
@@ -131,7 +121,7 @@ def test_two_schedulers_on_one_database_send_the_round_once(
     schedule = pulse_due_now()
     settings = make_settings(emulator, database_url, CX_PULSE_SCHEDULE=schedule)
     build_deps(settings).engine.dispose()
-    _pulse_due_an_hour_ago(settings)
+    pulse_due_an_hour_ago(settings)
 
     # Both start at once and both find the missed run. APScheduler's shared store usually lets
     # only one of them take it; the test below covers the race where both do.

@@ -124,11 +124,14 @@ def story(deps: Deps, bot: ServedBot, emulator: SlackEmulator) -> Deps:
     return deps
 
 
-def _reply(emulator: SlackEmulator, user: str, text: str) -> list[str]:
-    """Every ephemeral reply to one `/cx` command (a lead of two teams gets one per team)."""
+def _reply(emulator: SlackEmulator, user: str, text: str, *, count: int = 1) -> list[str]:
+    """Every ephemeral reply to one `/cx` command (a lead of two teams gets one per team):
+    at least `count` of them, waited for, since each is posted on its own."""
     before = len(emulator.responses())
     assert emulator.send_slash_command(user, text).status == 200
-    replies: list[str] = wait_for(lambda: ephemeral_texts(emulator)[before:])
+    replies: list[str] = wait_for(
+        lambda: found if len(found := ephemeral_texts(emulator)[before:]) >= count else None
+    )
     return replies
 
 
@@ -160,7 +163,7 @@ def test_a_lead_sees_their_own_team_and_is_refused_others(
     assert "`sales`" in refused
     assert "favourable" not in refused
 
-    both = _reply(emulator, TWO_TEAM_LEAD, "team")
+    both = _reply(emulator, TWO_TEAM_LEAD, "team", count=2)
     assert [text.split(" this week")[0] for text in both] == ["*billing*", "*support*"]
 
     # Too few people: hidden, and no list of the other teams to browse instead.
