@@ -801,17 +801,6 @@ def respondents_in_round(*, session: Session, round_id: int) -> set[str]:
     return set(session.exec(query).all())
 
 
-def add_action(
-    *, session: Session, dimension: str, text: str, created_by: str, period: str, now: datetime
-) -> ActionItem:
-    item = ActionItem(
-        dimension=dimension, text=text, created_by=created_by, period=period, created_at=now
-    )
-    session.add(item)
-    session.flush()
-    return item
-
-
 def actions_since(*, session: Session, since: datetime) -> list[ActionItem]:
     query = select(ActionItem).where(col(ActionItem.created_at) >= since)
     return list(session.exec(query.order_by(col(ActionItem.created_at))).all())

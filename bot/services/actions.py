@@ -67,13 +67,3 @@ def actions_for_round(deps: Deps, *, opened_at: datetime) -> list[Action]:
         if c.outcome is not None
     ]
     return recorded + reported
-
-
-def recent_actions(deps: Deps, *, since: datetime) -> list[Action]:
-    names = {d.id: d.name for d in deps.prompts.bank.dimensions}
-    with session_scope(deps.engine) as session:
-        items = repo.actions_since(session=session, since=since)
-    return [
-        Action(item.dimension, names.get(item.dimension, item.dimension), item.text, item.period)
-        for item in items
-    ]

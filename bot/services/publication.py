@@ -188,12 +188,15 @@ def _publish_comments(
     for answer in answers:
         if answer.comment and answer.comment not in by_text:
             by_text[answer.comment] = (answer.respondent, answer.dimension)
-    # A comment names its dimension only when that dimension's answerers alone meet the
-    # comment rule: filtering by dimension must not narrow the possible authors below it.
+    # Comments name their dimension only when every commented dimension's answerers alone
+    # meet the comment rule: filtering by dimension must not narrow the possible authors below
+    # it, and neither may the absence of a label (were some labelled, an unlabelled comment
+    # would point at the one small dimension). All or none, per week.
     answered: dict[str, set[str]] = {}
     for answer in answers:
         answered.setdefault(answer.dimension, set()).add(answer.respondent)
     minimum = deps.settings.comment_minimum
+    labelled = all(may_show(len(answered[d]), minimum) for _, d in by_text.values())
     order = random.SystemRandom()
     positions = order.sample(range(1_000_000_000), len(by_text))
     for (text, (respondent, dimension)), position in zip(by_text.items(), positions, strict=True):
@@ -203,7 +206,7 @@ def _publish_comments(
                 position=position,
                 text=text,
                 author_tag=comment_tag(deps, respondent, period),
-                dimension=dimension if may_show(len(answered[dimension]), minimum) else None,
+                dimension=dimension if labelled else None,
             )
         )
     return len(by_text)

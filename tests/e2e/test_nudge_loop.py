@@ -332,3 +332,34 @@ def test_the_next_pulse_says_what_was_done_and_what_came_of_it(
     )
     assert "*You said, we did*" in text
     assert "We did: Refunds &lt;b&gt;without&lt;/b&gt; asking." in text
+
+
+def test_no_comment_is_labelled_when_one_commented_dimension_is_small(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps, clock: ManualClock
+) -> None:
+    """An insider filtering Read-all by dimension, or noticing the one unlabelled comment,
+    must not narrow a comment's author to a dimension fewer than the comment rule answered."""
+    from bot.sandbox.people import click_score
+
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
+    everyone = org.participants  # 18: the comment rule is 10
+    first, second = question_ids(latest_dm(emulator, everyone[0]))[:2]
+    expected = 0
+    for index, user in enumerate(everyone):
+        assert click_score(emulator, user, first, 4).status == 200
+        expected += 1
+        if index < 9:  # only 9 answer the second statement: below the comment rule
+            assert click_score(emulator, user, second, 4).status == 200
+            expected += 1
+    wait_for(lambda: len(answers(deps)) == expected)
+    for user, question, words in (
+        (everyone[10], first, "big group"),
+        (everyone[0], second, "small"),
+    ):
+        view = open_comment_modal(emulator, user)
+        assert submit_comment(emulator, user, view, question, words).status == 200
+    wait_for(lambda: sum(1 for a in answers(deps) if a.comment) == 2)
+    close_rounds(deps, clock)
+    report = build_digest(deps)
+    assert sorted(c.text for c in report.comments) == ["big group", "small"]
+    assert [c.dimension for c in report.comments] == [None, None]
