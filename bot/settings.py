@@ -108,6 +108,50 @@ class Settings(BaseSettings):
     # Where `cxpulse scheduler` serves GET /metrics; unset, it serves none (the web process
     # serves its own on PORT).
     metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="CX_METRICS_PORT")
+    # Confidential replies (issue 14): how long a comment's relay link lives, and the random
+    # delay (seconds, "min,max") before the relay passes a message on, so that Slack's own
+    # timestamps cannot pair a leader's reply with the author's activity.
+    reply_days: int = Field(default=30, ge=1, le=365, alias="CX_REPLY_DAYS")
+    relay_delay_seconds: Annotated[tuple[float, float], NoDecode] = Field(
+        default=(60.0, 600.0), alias="CX_RELAY_DELAY_SECONDS"
+    )
+    # Where /cx kudos stories are posted (admins can change it in the settings modal).
+    kudos_channel: str | None = Field(default=None, alias="CX_KUDOS_CHANNEL")
+    # The web report (issue 15): the origin people reach the app at, the key that signs
+    # session cookies, how long a session lasts and how often its roles are checked again.
+    public_url: str | None = Field(default=None, alias="CX_PUBLIC_URL")
+    session_secret: SecretStr | None = Field(default=None, min_length=32, alias="CX_SESSION_SECRET")
+    session_hours: int = Field(default=12, ge=1, le=24 * 30, alias="CX_SESSION_HOURS")
+    role_recheck_seconds: int = Field(
+        default=300, ge=10, le=86_400, alias="CX_ROLE_RECHECK_SECONDS"
+    )
+    slack_openid_authorize_url: str = Field(
+        default="https://slack.com/openid/connect/authorize", alias="SLACK_OPENID_AUTHORIZE_URL"
+    )
+
+    @field_validator("relay_delay_seconds", mode="before")
+    @classmethod
+    def _split_relay_delay(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        low, sep, high = value.partition(",")
+        try:
+            bounds = (float(low), float(high))
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValueError(
+                f"expected two numbers of seconds as min,max such as 60,600, got {value!r}"
+            )
+        return bounds
+
+    @field_validator("relay_delay_seconds")
+    @classmethod
+    def _ordered_relay_delay(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if low < 0 or high < low:
+            raise ValueError(f"CX_RELAY_DELAY_SECONDS needs 0 <= min <= max, got {low:g},{high:g}")
+        return value
 
     @field_validator("admins", mode="before")
     @classmethod

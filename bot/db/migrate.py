@@ -19,7 +19,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # The newest migration shipped (tests/db/test_migrations.py checks it against Alembic's own
 # head). A database already there is left alone without importing Alembic or reading the
 # migration scripts, which was a third of every command's start-up.
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0014"
 
 # Alembic keeps the running migration's context in one module-level proxy (`alembic.context`),
 # so two runs at once in one process pull it from under each other (`KeyError: 'config'`):

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from bot.db.delivery_queue import queue_depth
 from bot.render.ids import ActionId
 from bot.services.context import Deps
-from bot.slack import actions, commands, commitments, errors, home, views
+from bot.slack import actions, commands, commitments, errors, home, kudos, replies, views
 from bot.slack.dm_refresh import DmRefresher, ThreadRefresher, workspace_resolver
 from bot.slack.gateway import WorkspaceGateways, make_gateway
 from bot.slack.installations import oauth_settings
@@ -116,6 +116,6 @@ def create_app(
         context["dm_refresher"] = dm_refresher
         next()
 
-    for surface in (commands, actions, commitments, views, home, errors):
+    for surface in (commands, actions, commitments, views, home, replies, kudos, errors):
         surface.register(app)
     return app

@@ -1,0 +1,23 @@
+"""comment themes and sensitive-comment alerts (issue 14)
+
+PLACEHOLDER while the issue is built: filled in by its author before it lands.
+
+Revision ID: 0013
+Revises: 0012
+Create Date: 2026-12-10 09:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+revision: str = "0013"
+down_revision: str | None = "0012"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

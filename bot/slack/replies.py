@@ -1,0 +1,9 @@
+"""Listeners for replies (issue 14): PLACEHOLDER until its author fills it in."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+
+def register(app: App) -> None:
+    del app
