@@ -30,11 +30,13 @@ from benchmarks.report import (
     interaction_rows,
     reply_row,
     startup_rows,
+    themes_rows,
 )
+from benchmarks.themes import agreement_table, run_themes
 from tests.postgres import PostgresServer, find_bindir
 
 T = TypeVar("T")
-BENCHMARKS = ("fanout", "interactions", "digest", "history", "startup", "directory")
+BENCHMARKS = ("fanout", "interactions", "digest", "history", "startup", "directory", "themes")
 # A log or a pipe gets a table wide enough to read; a terminal keeps its own width.
 console = Console() if Console().is_terminal else Console(width=170)
 
@@ -72,7 +74,7 @@ def main(
         str,
         typer.Option(
             envvar="BENCH_ONLY",
-            help="Comma-separated: fanout,interactions,digest,history,startup,directory.",
+            help="Comma-separated: fanout,interactions,digest,history,startup,directory,themes.",
         ),
     ] = ",".join(BENCHMARKS),
     budget: Annotated[float, typer.Option(help="The emulated posting budget, DMs/s.")] = 100.0,
@@ -178,6 +180,36 @@ def main(
                 lambda: run_directory(folder, people=people),
             )
             rows.append(directory_row(directory))
+        if "themes" in chosen:
+            comments = _scaled(1000, scale)
+            themed = _step(
+                progress,
+                f"9. themes and alerts over {comments:,} comments, and agreement",
+                lambda: run_themes(comments),
+            )
+            rows.extend(themes_rows(themed))
+            notes.append(
+                "9. Themes, precision and recall per dimension, held-out half of "
+                "benchmarks/data/comments_labelled.yaml:\n" + agreement_table(themed.themes)
+            )
+            notes.append(
+                "9. Themes, the set written after the lexicons froze "
+                "(benchmarks/data/comments_fresh.yaml):\n" + agreement_table(themed.fresh_themes)
+            )
+            notes.append(
+                "9. Alerts per category, held-out half (sensitive_labelled.yaml plus the "
+                "ordinary comments):\n" + agreement_table([*themed.alerts, themed.alert_any])
+            )
+            notes.append(
+                "9. Alerts per category, the first set written after a freeze "
+                "(the lexicons were broadened after it):\n"
+                + agreement_table([*themed.fresh_alerts, themed.fresh_alert_any])
+            )
+            notes.append(
+                "9. Alerts per category, the second set, never tuned on "
+                "(benchmarks/data/sensitive_fresh.yaml):\n"
+                + agreement_table([*themed.fresh2_alerts, themed.fresh2_alert_any])
+            )
     _print(rows, notes)
 
 

@@ -7,6 +7,7 @@ from benchmarks.directory import DirectoryRefresh
 from benchmarks.fanout import FanOut
 from benchmarks.history import Cost, History, StartUp
 from benchmarks.interactions import AppRun, Interactions
+from benchmarks.themes import TIME_BUDGET_S, Agreement, ThemesBench
 
 Row = tuple[str, str, str, str, str]
 # Issue 16's targets: clicks at >= 80% of a bare Bolt app with p99 < 150 ms, `cxpulse serve`
@@ -185,3 +186,45 @@ def directory_row(found: DirectoryRefresh) -> Row:
             ("everyone stored", refresh.people == found.people),
         ),
     )
+
+
+def _pr(row: Agreement) -> str:
+    precision = "-" if row.precision is None else f"{row.precision:.0%}"
+    recall = "-" if row.recall is None else f"{row.recall:.0%}"
+    return f"precision {precision}, recall {recall} ({row.support} labels)"
+
+
+def themes_rows(found: ThemesBench) -> list[Row]:
+    """Issue 14's themes and alerts: 1,000 comments under 10 s, and agreement with the
+    labelled sets (the per-dimension tables are in the notes)."""
+    themes, fresh = found.themes[-1], found.fresh_themes[-1]
+    return [
+        (
+            "9. Themes and alerts, 1,000 comments",
+            f"{found.comments:,} comments tagged and screened in {found.seconds:.2f} s "
+            f"(lexicons loaded once in {found.load_s:.2f} s)",
+            f"folding and splitting them into words: {found.baseline_s:.3f} s",
+            f"{found.ratio:.0f}x the baseline",
+            _verdict((f"< {TIME_BUDGET_S:.0f} s", found.seconds + found.load_s < TIME_BUDGET_S)),
+        ),
+        (
+            "9. Themes, agreement",
+            f"held-out half ({len(found.themes) - 1} dimensions, micro): {_pr(themes)}; "
+            f"set written after the lexicons froze ({found.fresh_sizes[0]} comments): "
+            f"{_pr(fresh)}",
+            f"tuning half: {_pr(found.themes_tuning)}",
+            "",
+            "measured (no target set)",
+        ),
+        (
+            "9. Alerts, agreement (any category)",
+            f"held-out half with {found.ordinary} ordinary comments: {_pr(found.alert_any)}, "
+            f"{found.false_alarms} ordinary comments alerted; first set written after a "
+            f"freeze ({found.fresh_sizes[1]} comments, the lexicons were broadened after it): "
+            f"{_pr(found.fresh_alert_any)}; second, never tuned on ({found.fresh2_size} "
+            f"comments): {_pr(found.fresh2_alert_any)}",
+            f"tuning half: {_pr(found.alert_any_tuning)}",
+            "",
+            "measured (no target set)",
+        ),
+    ]

@@ -306,8 +306,8 @@ def rotate_pseudonym_key(
     so their answers stay together, but a CSV can no longer be matched to weeks imported
     before the rotation, and importing such a week again is refused (new weeks import as
     usual). Forgotten people's tombstones are re-keyed from the Slack directory (users.list,
-    deactivated accounts included); a tombstone matching nobody there is deleted. Published
-    comments' author tags are re-made. Afterwards nothing needs the old key: destroy it."""
+    deactivated accounts included); a tombstone matching nobody there is deleted. Comments
+    carry nothing made with the key. Afterwards nothing needs the old key: destroy it."""
     from rich.progress import Progress
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -402,8 +402,6 @@ def rotate_pseudonym_key(
                     generation=report.generation,
                     from_members=report.from_members,
                     without_id=report.without_id,
-                    comments=report.comments_retagged + report.comments_unlinked,
-                    unlinked=report.comments_unlinked,
                     tombstones=report.tombstones_rekeyed,
                     dropped=report.tombstones_dropped,
                 )
@@ -426,7 +424,6 @@ def _plan_values(plan: RotationPlan) -> dict[str, int]:
         "members": plan.members,
         "without_id": plan.without_id,
         "tombstones": plan.tombstones,
-        "comments": plan.comments,
     }
 
 
@@ -491,7 +488,8 @@ def serve(
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
     bolt_app = create_app(deps, client=client, workspaces=workspaces, dm_refresher=refresher)
-    server = make_server(make_wsgi_app(bolt_app, deps), host=host, port=settings.port)
+    wsgi = make_wsgi_app(bolt_app, deps, workspaces=workspaces)
+    server = make_server(wsgi, host=host, port=settings.port)
     scheduler = None
     if not no_scheduler:
         scheduler = BackgroundScheduler()
@@ -507,6 +505,8 @@ def serve(
     console.print(f"cx-pulse listening on http://{host}:{settings.port}/slack/events")
     if workspaces is not None:
         console.print(f"Install it in a workspace at http://{host}:{settings.port}/slack/install")
+    if settings.web_report_enabled:
+        console.print(f"The web report: {settings.public_url}/report (Sign in with Slack)")
     try:
         server.run()
     except OSError:

@@ -17,12 +17,14 @@ from bot.db.delivery_queue import queue_depth
 from bot.db.engine import make_engine
 from bot.metrics import Metrics
 from bot.runtime import build_deps
+from bot.services.alerts import deliver_alerts
 from bot.services.context import Deps
 from bot.services.ports import SlackGateway
 from bot.services.privacy import purge_old_answers
 from bot.services.publication import publish_and_settle
 from bot.services.publishing import post_due_digest
 from bot.services.reminders import send_reminders
+from bot.services.replies import run_relay
 from bot.services.rounds import run_pulse_schedule
 from bot.settings import Settings
 from bot.slack.gateway import make_gateway, make_web_client
@@ -148,3 +150,15 @@ def scheduled_purge(metrics: Metrics | None = None) -> None:
 
 def scheduled_reminders(metrics: Metrics | None = None) -> None:
     for_each_workspace(Settings(), _unless_paused(send_reminders), metrics=metrics)
+
+
+def scheduled_relay(clock: Clock | None = None, metrics: Metrics | None = None) -> None:
+    """Every minute, paused or not (people are talking): pass on the confidential replies
+    that are due and delete the reply links CX_REPLY_DAYS old (bot.services.replies)."""
+    for_each_workspace(Settings(), run_relay, clock=clock, metrics=metrics)
+
+
+def scheduled_alerts(clock: Clock | None = None, metrics: Metrics | None = None) -> None:
+    """Every 20 seconds, paused or not: send the comments passed to admins that are still
+    queued (bot.services.alerts)."""
+    for_each_workspace(Settings(), deliver_alerts, clock=clock, metrics=metrics)

@@ -18,6 +18,9 @@ MANIFEST_PATH = (Path(__file__).parent / "_data" / "manifest.yml").resolve()
 SCOPE_REASONS_KEY = "doctor.scope_reasons"
 EVENTS_PATH = "/slack/events"
 OAUTH_REDIRECT_PATH = "/slack/oauth_redirect"
+# Sign in with Slack for the web report (bot/web/auth.py): its user scopes and redirect URL.
+SIGN_IN_SCOPES = ("openid", "profile")
+SIGN_IN_REDIRECT_PATH = "/report/callback"
 
 
 def manifest_text() -> str:
@@ -56,7 +59,9 @@ def _base_url(url: str) -> str:
 
 
 def http_manifest(url: str) -> dict[str, Any]:
-    """The HTTP-mode app: Slack posts commands, clicks and events to `<url>/slack/events`."""
+    """The HTTP-mode app: Slack posts commands, clicks and events to `<url>/slack/events`;
+    the web report at `<url>/report` signs people in with Slack (user scopes `openid` and
+    `profile`, redirected back to `<url>/report/callback`)."""
     base = _base_url(url)
     manifest = socket_manifest()
     events_url = f"{base}{EVENTS_PATH}"
@@ -66,7 +71,10 @@ def http_manifest(url: str) -> dict[str, Any]:
     settings["socket_mode_enabled"] = False
     settings["interactivity"]["request_url"] = events_url
     settings["event_subscriptions"]["request_url"] = events_url
-    manifest["oauth_config"]["redirect_urls"] = [f"{base}{OAUTH_REDIRECT_PATH}"]
+    oauth = manifest["oauth_config"]
+    oauth["redirect_urls"] = [f"{base}{OAUTH_REDIRECT_PATH}", f"{base}{SIGN_IN_REDIRECT_PATH}"]
+    # Sign in with Slack (the web report at <url>/report): who the person is, nothing more.
+    oauth["scopes"]["user"] = list(SIGN_IN_SCOPES)
     return manifest
 
 

@@ -71,6 +71,16 @@ class Metrics:
     def answer_recorded(self) -> None:
         """A score click was stored (a changed answer counts again)."""
 
+    def alert_queued(self, category: str) -> None:
+        """A comment was passed to admins instead of leaders (bot.services.alerts)."""
+
+    def alert_delivered(self) -> None:
+        """A comment passed to admins reached them."""
+
+    def alert_failed(self, reason: str) -> None:
+        """A try at sending a comment to admins failed; it stays queued (`reason`: no_admins,
+        undecryptable, or Slack's error)."""
+
     def acked(self, kind: str, seconds: float) -> None:
         """Slack's request of `kind` was answered after `seconds`."""
 
@@ -133,6 +143,23 @@ class PrometheusMetrics(Metrics):
         self._answers = Counter(
             "cxpulse_answers_recorded_total", "Score clicks stored.", registry=registry
         )
+        self._alerts_queued = Counter(
+            "cxpulse_alerts_queued_total",
+            "Comments passed to admins instead of leaders, by category.",
+            ["category"],
+            registry=registry,
+        )
+        self._alerts_delivered = Counter(
+            "cxpulse_alerts_delivered_total",
+            "Comments passed to admins that reached them.",
+            registry=registry,
+        )
+        self._alerts_failed = Counter(
+            "cxpulse_alert_failures_total",
+            "Tries at sending a comment to admins that failed (it stays queued), by reason.",
+            ["reason"],
+            registry=registry,
+        )
         self._ack = Histogram(
             "cxpulse_ack_seconds",
             "Time to answer a request from Slack (its ack), by payload type.",
@@ -187,6 +214,15 @@ class PrometheusMetrics(Metrics):
 
     def answer_recorded(self) -> None:
         self._answers.inc()
+
+    def alert_queued(self, category: str) -> None:
+        self._alerts_queued.labels(category=label(category)).inc()
+
+    def alert_delivered(self) -> None:
+        self._alerts_delivered.inc()
+
+    def alert_failed(self, reason: str) -> None:
+        self._alerts_failed.labels(reason=label(reason)).inc()
 
     def acked(self, kind: str, seconds: float) -> None:
         self._ack.labels(kind=label(kind)).observe(seconds)

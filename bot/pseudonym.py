@@ -44,12 +44,6 @@ def keyed_tag(key: bytes, purpose: str, *parts: str) -> str:
     return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
-def author_tag(key: bytes, respondent: str, period: str) -> str:
-    """The tag a published comment carries: its author and week, under the key, so forget-me
-    can find a person's comments; without the key it links a comment to nobody."""
-    return keyed_tag(key, "comment", respondent, period)
-
-
 # Each person's clicks are shifted by up to 2^50 microseconds (about 35 years), the same for
 # all of their clicks: their own order survives, the time of day does not.
 CLICK_OFFSET_SPAN = 2**50

@@ -40,6 +40,9 @@ DIGEST_JOB_ID = "cx-digest"
 PURGE_JOB_ID = "cx-retention-purge"
 REMINDER_JOB_ID = "cx-reminders"
 PUBLISH_JOB_ID = "cx-publish"
+RELAY_JOB_ID = "cx-reply-relay"
+ALERTS_JOB_ID = "cx-comment-alerts"
+ALERTS_EVERY_SECONDS = 20  # a comment passed to admins reaches them within a minute
 PULSE_EVERY_MINUTES = 5  # local due times are whole quarter hours in every zone in use
 JOB_TABLE = "apscheduler_jobs"
 
@@ -153,6 +156,18 @@ def install_jobs(scheduler: BaseScheduler, settings: Settings) -> None:
         PUBLISH_JOB_ID: (
             "bot.jobs:scheduled_publish",
             CronTrigger(minute="*/10", timezone=settings.zone),
+        ),
+        # Every minute: confidential replies that are due are passed on (each waits a random
+        # CX_RELAY_DELAY_SECONDS first), and reply links CX_REPLY_DAYS old are deleted.
+        RELAY_JOB_ID: (
+            "bot.jobs:scheduled_relay",
+            CronTrigger(minute="*", timezone=settings.zone),
+        ),
+        # Every 20 seconds, paused or not: comments passed to admins that the submission could
+        # not send at once (Slack failing, no admin yet) are tried again.
+        ALERTS_JOB_ID: (
+            "bot.jobs:scheduled_alerts",
+            CronTrigger(second=f"*/{ALERTS_EVERY_SECONDS}", timezone=settings.zone),
         ),
         # Daily at a quiet hour; it does nothing unless CX_RETENTION_DAYS is set.
         PURGE_JOB_ID: (

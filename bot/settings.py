@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -224,12 +225,34 @@ class Settings(BaseSettings):
     def _distribution_is_complete(self) -> Settings:
         if bool(self.slack_client_id) != bool(self.slack_client_secret):
             raise ValueError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both")
-        if self.slack_client_id and self.encryption_key is None:
+        if self.distributed and self.encryption_key is None:
             raise ValueError(
-                "CX_ENCRYPTION_KEY is required with SLACK_CLIENT_ID: installed bot tokens are "
-                "stored encrypted (make one with `cxpulse keygen`)"
+                "CX_ENCRYPTION_KEY is required with SLACK_CLIENT_ID and no SLACK_BOT_TOKEN: "
+                "installed bot tokens are stored encrypted (make one with `cxpulse keygen`)"
             )
         return self
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_origin(cls, value: str | None) -> str | None:
+        """CX_PUBLIC_URL is an origin: http(s)://host[:port], nothing after it but a slash."""
+        if value is None or not value.strip():
+            return None
+        parts = urllib.parse.urlsplit(value.strip())
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or parts.path not in {"", "/"}
+            or parts.query
+            or parts.fragment
+            or parts.username
+            or parts.password
+        ):
+            raise ValueError(
+                "CX_PUBLIC_URL must be the origin people reach the app at, such as "
+                f"https://cx.example.com (no path), got {value!r}"
+            )
+        return f"{parts.scheme}://{parts.netloc.lower()}"
 
     @field_validator("encryption_key")
     @classmethod
@@ -270,8 +293,26 @@ class Settings(BaseSettings):
 
     @property
     def distributed(self) -> bool:
-        """Serving many workspaces through OAuth installs, rather than one bot token."""
-        return bool(self.slack_client_id)
+        """Serving many workspaces through OAuth installs, rather than one bot token.
+
+        SLACK_CLIENT_ID beside SLACK_BOT_TOKEN is one workspace whose app credentials serve
+        Sign in with Slack for the web report only."""
+        return bool(self.slack_client_id) and not self.slack_bot_token
+
+    @property
+    def web_report_missing(self) -> tuple[str, ...]:
+        """The variables the web report (/report) still needs; empty when it is on."""
+        wanted = {
+            "SLACK_CLIENT_ID": self.slack_client_id,
+            "SLACK_CLIENT_SECRET": self.slack_client_secret,
+            "CX_PUBLIC_URL": self.public_url,
+            "CX_SESSION_SECRET": self.session_secret,
+        }
+        return tuple(name for name, value in wanted.items() if not value)
+
+    @property
+    def web_report_enabled(self) -> bool:
+        return not self.web_report_missing
 
     @field_validator("timezone")
     @classmethod

@@ -118,14 +118,18 @@ def test_cli_prints_both_variants() -> None:
     http = cxpulse("--url", "https://cx.example.com/")
     events = "https://cx.example.com/slack/events"
     redirect = "https://cx.example.com/slack/oauth_redirect"
+    sign_in = "https://cx.example.com/report/callback"  # Sign in with Slack (the web report)
     settings = http["settings"]
     assert settings["socket_mode_enabled"] is False
     assert settings["interactivity"] == {"is_enabled": True, "request_url": events}
     assert settings["event_subscriptions"]["request_url"] == events
     assert set(settings["event_subscriptions"]["bot_events"]) == declared_events()
     assert [c["url"] for c in http["features"]["slash_commands"]] == [events]
-    assert http["oauth_config"]["redirect_urls"] == [redirect]
+    assert http["oauth_config"]["redirect_urls"] == [redirect, sign_in]
     assert http["oauth_config"]["scopes"]["bot"] == list(bot_scopes())
+    # Who signs in to the web report, and nothing more: no email, no user token for anything.
+    assert http["oauth_config"]["scopes"]["user"] == ["openid", "profile"]
+    assert "user" not in socket_manifest()["oauth_config"]["scopes"]
     refused = subprocess.run(
         [sys.executable, "-m", "bot", "manifest", "--url", "http://cx.example.com"],
         capture_output=True,
@@ -161,14 +165,33 @@ def test_every_declared_command_and_event_is_handled(slack: SlackEmulator) -> No
     for command in declared_commands():
         assert_handled(slack.send_slash_command(ADMIN, "help", command=command), command)
     for event in declared_events():
+        # message.im is delivered as a `message` event from a DM.
+        kind, _, channel_type = event.partition(".")
         payload = {
-            "type": event,
+            "type": kind,
+            **({"channel_type": channel_type, "text": "hello"} if channel_type else {}),
             "user": ADMIN,
             "channel": slack.dm_channel(ADMIN),
             "tab": "home",
             "event_ts": f"{datetime.now(UTC).timestamp():.6f}",
         }
         assert_handled(slack.send_event(payload), event)
+    for shortcut in declared_shortcuts():
+        ts = slack.post_as_user(ADMIN, "C0LEADERS", "a message to use a shortcut on")
+        sent = slack.send_message_shortcut(
+            ADMIN, channel_id="C0LEADERS", message_ts=ts, callback_id=shortcut
+        )
+        assert_handled(sent, shortcut)
+
+
+def test_slash_command_text_arrives_escaped_as_the_manifest_says() -> None:
+    """should_escape: Slack sends mentions as <@U…> (kudos needs the ID) and & < > escaped;
+    the emulator does the same, so every test sends what Slack would."""
+    (command,) = socket_manifest()["features"]["slash_commands"]
+    assert command["should_escape"] is True
+    assert SlackEmulator.escapes(command["command"])
+    shortcuts = socket_manifest()["features"]["shortcuts"]
+    assert all(s["type"] == "message" and len(s["name"]) <= 24 for s in shortcuts)
 
 
 def interactive_action_ids() -> list[str]:

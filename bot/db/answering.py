@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Executable, Table, bindparam, select, update
+from sqlalchemy import Connection, Executable, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db.models import Answer, Delivery, Member
@@ -36,11 +36,11 @@ class ClickTarget:
 
 @dataclass(frozen=True, slots=True)
 class AnswerMark:
-    """One answered statement as the pulse DM shows it: the score and whether it has a comment."""
+    """One answered statement as the pulse DM shows it. Whether the person commented is not
+    stored with their answers at all (comments live apart: bot.db.replies)."""
 
     question_id: str
     score: int
-    commented: bool
 
 
 @cache
@@ -65,7 +65,7 @@ def _delivery_query() -> Executable:
 @cache
 def _marks_query() -> Executable:
     answer = _table(Answer)
-    return select(answer.c.question_id, answer.c.score, answer.c.comment.is_not(None)).where(
+    return select(answer.c.question_id, answer.c.score).where(
         answer.c.round_id == bindparam("round_id"),
         answer.c.respondent == bindparam("respondent"),
     )
@@ -131,40 +131,4 @@ def upsert_answer(
 
 def answer_marks(connection: Connection, *, round_id: int, respondent: str) -> list[AnswerMark]:
     rows = connection.execute(_marks_query(), {"round_id": round_id, "respondent": respondent})
-    return [AnswerMark(question_id=q, score=int(s), commented=bool(c)) for q, s, c in rows]
-
-
-@cache
-def _comment_update() -> Executable:
-    # An UPDATE reserves its columns' names for SET, so the parameters are named otherwise.
-    answer = _table(Answer)
-    return (
-        update(answer)
-        .where(
-            answer.c.round_id == bindparam("in_round"),
-            answer.c.respondent == bindparam("of_respondent"),
-            answer.c.question_id == bindparam("on_question"),
-        )
-        .values(comment=bindparam("new_comment"))
-    )
-
-
-def set_comment(
-    connection: Connection,
-    *,
-    round_id: int,
-    respondent: str,
-    question_id: str,
-    comment: str,
-) -> bool:
-    """Attach a comment to an existing answer; False when that statement is not answered yet."""
-    result = connection.execute(
-        _comment_update(),
-        {
-            "in_round": round_id,
-            "of_respondent": respondent,
-            "on_question": question_id,
-            "new_comment": comment,
-        },
-    )
-    return bool(result.rowcount)
+    return [AnswerMark(question_id=q, score=int(s)) for q, s in rows]

@@ -35,6 +35,11 @@ ENCRYPTED_COLUMNS: tuple[EncryptedColumns, ...] = (
         ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token"),
     ),
     EncryptedColumns("slack_bots", "id", ("bot_token", "bot_refresh_token")),
+    # Comments passed to admins, until delivered (bot/db/alerts.py); one table per workspace.
+    EncryptedColumns("comment_alert", "id", ("sealed_text",), scope="workspace"),
+    # The one link from an opted-in comment to its author (bot.services.reply_links), in
+    # each workspace's database. MultiFernet.rotate keeps each token's coarse date.
+    EncryptedColumns("reply_link", "id", ("sealed",), scope="workspace"),
 )
 
 

@@ -9,6 +9,11 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, CheckConstraint, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+# Tables kept in modules of their own join the metadata wherever the models are imported
+# (migrations, the schema test).
+from bot.db import alerts as _alerts  # noqa: F401
+from bot.db import kudos as _kudos  # noqa: F401
+from bot.db import replies as _replies  # noqa: F401
 from bot.db.types import UTCDateTime
 
 # The score of "doesn't apply to me": the person answered, but is left out of every n.
@@ -133,7 +138,6 @@ class Answer(SQLModel, table=True):
     respondent: str = Field(max_length=64, primary_key=True, index=True)
     question_id: str = Field(foreign_key="question.id", max_length=80, primary_key=True)
     score: int  # 1-5, or NOT_APPLICABLE: counted as answered, never part of a figure's n
-    comment: str | None = Field(default=None, max_length=3000)
     click_order: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
 
 
@@ -197,6 +201,8 @@ class PublishedWeek(SQLModel, table=True):
     respondents: int | None = Field(default=None)  # None when fewer than the minimum answered
     hidden_teams: int = Field(default=0)
     comments_total: int = Field(default=0)
+    # Comments of the week passed to admins instead (bot.services.alerts), frozen at publication.
+    comments_alerted: int = Field(default=0)
     person_share: float | None = Field(default=None)
     drivers: str = Field(default="[]")  # JSON list of frozen driver findings
     atoms: str = Field(default="{}")  # JSON: dimension -> [[team, is_leader, people], ...]
@@ -222,19 +228,22 @@ class PublishedCell(SQLModel, table=True):
 class PublishedComment(SQLModel, table=True):
     """A comment of a published week (the comment rule met), in a fixed random order.
 
-    `author_tag` is a keyed hash of the author and week, so forget-me can delete a person's
-    comments; without the key it links a comment to nobody, not even to their other comments.
+    Nothing in the row names its author, keyed or not (issue 14): the id is the random one
+    it had while pending (`bot.db.replies.PendingComment`), and only an opted-in comment has a
+    link to its author, sealed with CX_ENCRYPTION_KEY, in `reply_link`.
     """
 
     __tablename__ = "published_comment"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: str = Field(primary_key=True, max_length=32)
     period: str = Field(foreign_key="published_week.period", index=True, max_length=16)
     position: int
     text: str = Field(max_length=3000)
-    author_tag: str = Field(max_length=64, index=True)
     # Set only when the dimension alone met the comment rule that week.
     dimension: str | None = Field(default=None, max_length=40)
+    # The dimensions its text speaks to, strongest first, comma-separated, tagged once at
+    # publication from the text alone (bot.services.themes); None for weeks published before.
+    themes: str | None = Field(default=None, max_length=400)
 
 
 class PostedDigest(SQLModel, table=True):

@@ -1,5 +1,5 @@
 """Queries for the pseudonym key: which key the database is under, and re-keying every row
-a pseudonym (or a tag made from one) identifies. Used by `cxpulse rotate-pseudonym-key`."""
+a pseudonym identifies. Used by `cxpulse rotate-pseudonym-key`."""
 
 from __future__ import annotations
 
@@ -18,12 +18,10 @@ from bot.db.models import (
     Member,
     PendingRoster,
     PseudonymKey,
-    PublishedComment,
-    PulseRound,
 )
 
 # Every table a rotation rewrites; on PostgreSQL they are locked for its whole transaction.
-REKEYED_TABLES = ("answer", "pending_roster", "published_comment", "forgotten_member")
+REKEYED_TABLES = ("answer", "pending_roster", "forgotten_member")
 REKEY_CHUNK = 1000  # rows of parameters per executemany
 
 
@@ -88,32 +86,6 @@ def tombstones(*, session: Session) -> set[str]:
     return set(session.execute(sa_select(col(ForgottenMember.pseudonym))).scalars())
 
 
-def comment_tags(*, session: Session) -> list[tuple[int, str, str]]:
-    """(id, period, author tag) of every published comment."""
-    query = sa_select(
-        col(PublishedComment.id), col(PublishedComment.period), col(PublishedComment.author_tag)
-    ).order_by(col(PublishedComment.id))
-    return [(int(i), str(p), str(t)) for i, p, t in session.execute(query)]
-
-
-def respondent_periods(
-    *, session: Session, periods: Sequence[str], commented: bool
-) -> list[tuple[str, str]]:
-    """Distinct (respondent, period) of the answers in these weeks, only of answers with a
-    comment if `commented`: who could have written a published comment of each."""
-    if not periods:
-        return []
-    query = (
-        sa_select(col(Answer.respondent), col(PulseRound.period))
-        .join(PulseRound, col(PulseRound.id) == col(Answer.round_id))
-        .where(col(PulseRound.period).in_(list(periods)))
-        .distinct()
-    )
-    if commented:
-        query = query.where(col(Answer.comment).is_not(None))
-    return [(str(r), str(p)) for r, p in session.execute(query)]
-
-
 def answered_round_ids(*, session: Session) -> list[int]:
     query = sa_select(col(Answer.round_id)).distinct()
     return sorted(int(r) for r in session.execute(query).scalars())
@@ -162,20 +134,6 @@ def rekey_pending_roster(*, session: Session, changes: Sequence[Rekey]) -> None:
         .values(respondent=bindparam("new_pseudonym"))
     )
     rows = [{"old_pseudonym": c.old, "new_pseudonym": c.new} for c in changes]
-    connection = session.connection()
-    for chunk in _chunks(rows):
-        connection.execute(statement, chunk)
-
-
-def retag_comments(*, session: Session, tags: Sequence[tuple[int, str]]) -> None:
-    """Give published comments (by id) their new author tags."""
-    table = PublishedComment.__table__  # type: ignore[attr-defined]
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("comment_id"))
-        .values(author_tag=bindparam("new_tag"))
-    )
-    rows = [{"comment_id": i, "new_tag": t} for i, t in tags]
     connection = session.connection()
     for chunk in _chunks(rows):
         connection.execute(statement, chunk)

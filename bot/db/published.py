@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 from bot.analytics.anonymity import GroupKind
 from bot.analytics.cells import Atom, Cell, PeriodCells, PublishedPeriod
 from bot.analytics.noise import Distribution
+from bot.db import relay
 from bot.db.models import (
     Answer,
     Delivery,
@@ -56,7 +57,6 @@ class WeekAnswer:
     respondent: str
     dimension: str
     score: int
-    comment: str | None
 
 
 def week_answers(*, session: Session, round_ids: Sequence[int]) -> list[WeekAnswer]:
@@ -68,7 +68,6 @@ def week_answers(*, session: Session, round_ids: Sequence[int]) -> list[WeekAnsw
             col(Answer.respondent),
             col(Question.dimension),
             col(Answer.score),
-            col(Answer.comment),
         )
         .join(Question, col(Question.id) == col(Answer.question_id))
         .where(col(Answer.round_id).in_(round_ids))
@@ -254,27 +253,35 @@ def load_weeks(*, session: Session, periods: Sequence[str]) -> dict[str, WeekRec
 class WeekComment:
     text: str
     dimension: str | None  # None when the dimension alone did not meet the comment rule
+    id: str = ""  # random (bot.db.replies): it says nothing about when or by whom
+    # Its author asked for replies and the link still holds (bot.services.comments sets it).
+    replyable: bool = False
+    # The dimensions its text speaks to, comma-separated (bot.services.themes); None for a
+    # week published before comments were tagged.
+    themes: str | None = None
 
 
 def week_comments(*, session: Session, period: str) -> list[WeekComment]:
     """A published week's comments in the order fixed at publication (random, never by
     time or person), so every output and every page shows them in the same order."""
     query = (
-        select(PublishedComment.text, PublishedComment.dimension)
+        select(
+            PublishedComment.text,
+            PublishedComment.dimension,
+            PublishedComment.id,
+            PublishedComment.themes,
+        )
         .where(PublishedComment.period == period)
         .order_by(col(PublishedComment.position), col(PublishedComment.id))
     )
-    return [WeekComment(text, dimension) for text, dimension in session.exec(query).all()]
+    return [
+        WeekComment(text, dimension, cid, themes=themes)
+        for text, dimension, cid, themes in session.exec(query).all()
+    ]
 
 
-def delete_comments_by_tags(*, session: Session, tags: Sequence[str]) -> tuple[int, list[str]]:
-    """Delete the comments written under these tags: how many, and the weeks they were in."""
-    if not tags:
-        return 0, []
-    query = select(PublishedComment.period).where(col(PublishedComment.author_tag).in_(tags))
-    found = list(session.exec(query).all())
-    periods = sorted(set(found))
-    session.execute(delete(PublishedComment).where(col(PublishedComment.author_tag).in_(tags)))
+def recount_comments(*, session: Session, periods: Sequence[str]) -> None:
+    """Set these weeks' comment totals to the comments they have left (after forget-me)."""
     for period in periods:
         left = session.exec(
             select(func.count())
@@ -286,12 +293,13 @@ def delete_comments_by_tags(*, session: Session, tags: Sequence[str]) -> tuple[i
             .where(col(PublishedWeek.period) == period)
             .values(comments_total=int(left))
         )
-    return len(found), periods
 
 
 def delete_comments_of_periods(*, session: Session, periods: Sequence[str]) -> int:
     if not periods:
         return 0
+    # Their reply links and conversations go with them (the audit log stays).
+    relay.forget_periods(session.connection(), periods=periods)
     result = session.execute(
         delete(PublishedComment).where(col(PublishedComment.period).in_(periods))
     )

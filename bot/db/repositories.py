@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from bot.db import relay
 from bot.db.models import (
     NOT_APPLICABLE,
     ActionItem,
@@ -504,7 +505,7 @@ def forget(
     slack_user_id: str,
     now: datetime,
 ) -> int:
-    """Delete a person's answers (comments with them), deliveries and member row, and their
+    """Delete a person's answers, deliveries and member row, and their
     name on actions and settings; leave only a pseudonym tombstone so the next directory
     refresh does not enrol them again. Returns how many answers were deleted.
     """
@@ -585,7 +586,8 @@ def rounds_to_purge(*, session: Session, closed_before: datetime) -> list[PulseR
 
 
 def delete_round_answers(*, session: Session, pulse_round: PulseRound, now: datetime) -> int:
-    """Delete a round's raw answers (comments with them) and mark it purged."""
+    """Delete a round's raw answers and mark it purged (its comments were published, or
+    dropped, with its week: bot.services.publication)."""
     deleted = session.execute(delete(Answer).where(col(Answer.round_id) == pulse_round.id))
     pulse_round.answers_purged_at = now
     session.add(pulse_round)
@@ -667,6 +669,14 @@ def insert_answers_if_absent(
     round_ids = {a.respondent.round_id for a in answers}
     counted = select(func.count()).select_from(Answer).where(col(Answer.round_id).in_(round_ids))
     before = int(session.exec(counted).one())
+    present = {
+        (r, p, q)
+        for r, p, q in session.execute(
+            sa_select(col(Answer.round_id), col(Answer.respondent), col(Answer.question_id)).where(
+                col(Answer.round_id).in_(round_ids)
+            )
+        )
+    }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     for start in range(0, len(answers), IMPORT_CHUNK):
@@ -676,7 +686,6 @@ def insert_answers_if_absent(
                 "respondent": a.respondent.pseudonym,
                 "question_id": a.question_id,
                 "score": a.score,
-                "comment": a.comment,
                 "click_order": 0,
             }
             for a in answers[start : start + IMPORT_CHUNK]
@@ -685,6 +694,17 @@ def insert_answers_if_absent(
             index_elements=["round_id", "respondent", "question_id"]
         )
         session.execute(statement, values)
+    # Comments go apart from the answers, linked to nobody (bot.db.replies), and only with
+    # answers this import added: the same file imported again adds no comment either.
+    relay.add_pending_comments(
+        session.connection(),
+        [
+            (a.respondent.round_id, a.question_id, a.comment)
+            for a in answers
+            if a.comment
+            and (a.respondent.round_id, a.respondent.pseudonym, a.question_id) not in present
+        ],
+    )
     return int(session.exec(counted).one()) - before
 
 

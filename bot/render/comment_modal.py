@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
 from slack_sdk.models.blocks import (
+    CheckboxesElement,
     ContextBlock,
     InputBlock,
     MarkdownTextObject,
@@ -17,6 +18,8 @@ from bot.prompts import Prompts
 from bot.render.ids import ActionId, BlockId, CallbackId
 from bot.render.pulse import PulseView
 from bot.services.answers import MAX_COMMENT_CHARS
+
+REPLIES_OPTION = "replies"  # the opt-in checkbox's value
 
 
 class CommentModalState(BaseModel):
@@ -32,9 +35,28 @@ def _option_text(number: int, text: str) -> str:
     return label if len(label) <= 75 else label[:74] + "…"
 
 
-def comment_modal(view: PulseView, prompts: Prompts, *, comment_minimum: int) -> View:
+def _replies_block(prompts: Prompts, reply_days: int) -> InputBlock:
+    """The opt-in for replies: unticked unless the person ticks it."""
+    copy = prompts.copy
+    return InputBlock(
+        block_id=BlockId.COMMENT_REPLIES,
+        label=copy.t("comment_modal.replies_label"),
+        optional=True,
+        hint=copy.t("comment_modal.replies_hint", days=reply_days),
+        element=CheckboxesElement(
+            action_id=ActionId.COMMENT_REPLIES,
+            options=[Option(value=REPLIES_OPTION, text=copy.t("comment_modal.replies_option"))],
+        ),
+    )
+
+
+def comment_modal(
+    view: PulseView, prompts: Prompts, *, comment_minimum: int, reply_days: int | None = None
+) -> View:
     """The modal for one round's pulse; its intro states the comment rule as configured:
-    comments are shown only for weeks where at least `comment_minimum` people answered."""
+    comments are shown only for weeks where at least `comment_minimum` people answered.
+    With `reply_days` (replies are on: CX_ENCRYPTION_KEY is set) it offers the opt-in for
+    replies; without, a comment is never linked to anyone, and the modal says so."""
     copy = prompts.copy
     options = [
         Option(value=qid, text=_option_text(number, prompts.statement(qid, text)))
@@ -54,7 +76,12 @@ def comment_modal(view: PulseView, prompts: Prompts, *, comment_minimum: int) ->
                 elements=[
                     MarkdownTextObject(
                         text=copy.t("comment_modal.intro", comment_minimum=comment_minimum)
-                    )
+                    ),
+                    MarkdownTextObject(
+                        text=copy.t(
+                            "comment_modal.apart_replies" if reply_days else "comment_modal.apart"
+                        )
+                    ),
                 ]
             ),
             InputBlock(
@@ -74,5 +101,6 @@ def comment_modal(view: PulseView, prompts: Prompts, *, comment_minimum: int) ->
                     placeholder=copy.t("comment_modal.text_placeholder"),
                 ),
             ),
+            *([_replies_block(prompts, reply_days)] if reply_days else []),
         ],
     )

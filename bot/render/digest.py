@@ -19,8 +19,10 @@ from slack_sdk.models.blocks import (
 from bot.analytics.findings import Reading
 from bot.analytics.headlines import Headline, Kind, Span, likely_range, strongest_change
 from bot.prompts import Copy, Prompts
-from bot.render.escape import clip, escape_text, quote_block
+from bot.render.escape import clip, escape_text
 from bot.render.ids import ActionId, BlockId
+from bot.render.kudos import kudos_digest_lines
+from bot.render.reply_buttons import comment_sections
 from bot.render.timefmt import local_time
 from bot.services.digest import Report
 from bot.services.ports import OutgoingMessage
@@ -391,16 +393,49 @@ def _focus_block(copy: Copy, prompts: Prompts, report: Report) -> SectionBlock |
     )
 
 
-def _comment_blocks(copy: Copy, report: Report) -> list[Block]:
+def theme_lines(copy: Copy, prompts: Prompts, report: Report) -> list[str]:
+    """What the shown comments are about: the main theme when it clearly leads ("most
+    comments this week are about X (7 of 23)"), else the few themes worth naming."""
+    found = report.themes
+    if found is None:
+        return []
+    if found.main is not None:
+        return [
+            copy.t(
+                "themes.digest_main",
+                name=dimension_name(prompts, found.main.dimension),
+                count=found.main.comments,
+                total=found.comments,
+            )
+        ]
+    if not found.few:
+        return []
+    named = ", ".join(
+        copy.t("themes.digest_theme", name=dimension_name(prompts, t.dimension), count=t.comments)
+        for t in found.few
+    )
+    return [copy.t("themes.digest_few", themes=named)]
+
+
+def alerts_line(copy: Copy, report: Report) -> str:
+    """How many of the week's comments went to the admins instead: a count, never a text."""
+    count = report.comments_passed_to_admins
+    if count == 1:
+        return copy.t("alerts.digest_passed_one")
+    return copy.t("alerts.digest_passed_many", count=count)
+
+
+def _comment_blocks(copy: Copy, report: Report, themes: list[str]) -> list[Block]:
     lines = [
         copy.t(
             "digest.comments_heading",
             shown=len(report.comments),
             total=report.comments_total,
-        )
+        ),
+        *themes,
     ]
-    lines += [quote_block(comment.text) for comment in report.comments]
-    blocks: list[Block] = [_section(chunk) for chunk in _chunks(lines)]
+    # Each comment whose author asked for replies gets its Reply button (bot.slack.replies).
+    blocks: list[Block] = comment_sections(copy, lines, report.comments)
     if report.comments_total > len(report.comments):
         blocks.append(
             ActionsBlock(
@@ -415,6 +450,19 @@ def _comment_blocks(copy: Copy, report: Report) -> list[Block]:
             )
         )
     return blocks
+
+
+def _kudos_blocks(copy: Copy, report: Report) -> list[Block]:
+    """The week's kudos per team and one story: what the seeds call rewarding what we ask for."""
+    assert report.kudos is not None
+    chunks = _chunks(kudos_digest_lines(copy, report.kudos))
+    return [
+        SectionBlock(
+            block_id=BlockId.DIGEST_KUDOS if index == 0 else None,
+            text=MarkdownTextObject(text=chunk),
+        )
+        for index, chunk in enumerate(chunks)
+    ]
 
 
 def digest_message(report: Report, prompts: Prompts, *, zone_name: str) -> OutgoingMessage:
@@ -439,7 +487,14 @@ def digest_message(report: Report, prompts: Prompts, *, zone_name: str) -> Outgo
         blocks.append(_context(_teams_line(copy, report)))
     if report.comments:
         blocks.append(DividerBlock())
-        blocks += _comment_blocks(copy, report)
+        blocks += _comment_blocks(copy, report, theme_lines(copy, prompts, report))
+    if report.comments_passed_to_admins:
+        if not report.comments:
+            blocks.append(DividerBlock())
+        blocks.append(_context(alerts_line(copy, report)))
+    if report.kudos is not None:
+        blocks.append(DividerBlock())
+        blocks += _kudos_blocks(copy, report)
     blocks.append(DividerBlock())
     blocks.append(_context(_rate_line(copy, report)))
     if report.open_week is not None:

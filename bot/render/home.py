@@ -21,6 +21,7 @@ from bot.prompts import Prompts
 from bot.render.digest import dimension_name, pct
 from bot.render.escape import escape_text
 from bot.render.ids import ActionId, BlockId
+from bot.render.kudos import kudos_channel_summary
 from bot.render.team_leads import own_teams_blocks, team_leads_summary
 from bot.render.timefmt import local_time
 from bot.services.home import HomeState, LeaderSummary
@@ -184,6 +185,7 @@ def _admin(settings: Settings, prompts: Prompts) -> list[Block]:
         _section(copy.t("home.admin_title")),
         _section(settings_summary(settings, prompts)),
         *[_section(text) for text in [team_leads_summary(settings.team_leads, prompts)] if text],
+        _section(kudos_channel_summary(settings, prompts)),
         ActionsBlock(
             block_id=BlockId.HOME_ADMIN_ACTIONS,
             elements=[

@@ -38,6 +38,18 @@ class ActionId(StrEnum):
     COMMENTS_PREVIOUS = "comments_previous"  # paging inside the Read-all modal
     COMMENTS_NEXT = "comments_next"
     COMMENTS_FILTER = "comments_filter"  # the Read-all modal's dimension filter
+    COMMENTS_THEME_FILTER = "comments_theme_filter"  # and its theme filter
+    # Confidential replies (bot.slack.replies): a leader's Reply on a comment (digest, Read-all
+    # modal, their DM), the author's Reply in theirs, and Close on either side.
+    REPLY_TO_COMMENT = "reply_to_comment"
+    REPLY_CLOSE_LEADER = "reply_close_leader"
+    REPLY_ANSWER = "reply_answer"
+    REPLY_CLOSE_AUTHOR = "reply_close_author"
+    REPLY_TEXT = "reply_text"
+    COMMENT_REPLIES = "comment_replies"  # the comment modal's opt-in checkbox
+    SETTINGS_KUDOS_CHANNEL = "settings_kudos_channel"
+    KUDOS_RECIPIENT = "kudos_recipient"  # the kudos modal's people picker
+    KUDOS_STORY = "kudos_story"
 
 
 class BlockId(StrEnum):
@@ -62,6 +74,10 @@ class BlockId(StrEnum):
     SETTINGS_TEAM_CHANNELS = "settings_team_channels_block"
     SETTINGS_PAUSED = "settings_paused_block"
     SETTINGS_TEAM_LEADS_PREFIX = "settings_team_leads:"  # + the team's name
+    SETTINGS_KUDOS_CHANNEL = "settings_kudos_channel_block"
+    KUDOS_RECIPIENT = "kudos_recipient_block"
+    KUDOS_STORY = "kudos_story_block"
+    DIGEST_KUDOS = "digest_kudos"
     DIGEST_HEADER = "digest_header"  # how a digest is told apart in a channel's history
     DIGEST_FOCUS = "digest_focus"
     DIGEST_COMMENTS = "digest_comments"
@@ -70,6 +86,10 @@ class BlockId(StrEnum):
     COMMITMENT_DUE = "commitment_due_block"
     COMMITMENT_OWNER = "commitment_owner_block"
     COMMENTS_NAV = "comments_nav"
+    COMMENT_PREFIX = "comment:"  # + its id: a comment with a Reply button (digest, Read-all)
+    COMMENT_REPLIES = "comment_replies_block"
+    REPLY_TEXT = "reply_text_block"
+    REPLY_ACTIONS = "reply_actions"
 
 
 class CallbackId(StrEnum):
@@ -77,6 +97,16 @@ class CallbackId(StrEnum):
     SETTINGS_MODAL = "settings_modal"
     COMMITMENT_MODAL = "commitment_modal"
     COMMENTS_MODAL = "comments_modal"
+    LEADER_REPLY_MODAL = "leader_reply_modal"
+    AUTHOR_REPLY_MODAL = "author_reply_modal"
+    REPLY_NOTICE_MODAL = "reply_notice_modal"  # what a reply modal became: sent, or refused
+    KUDOS_MODAL = "kudos_modal"
+
+
+class ShortcutId(StrEnum):
+    """Shortcuts declared in manifest.yml (features.shortcuts), by callback id."""
+
+    KUDOS = "cx_kudos_shortcut"  # a message's More actions > Give CX kudos
 
 
 # Modal input elements: Slack sends their values in the view_submission's state, never as
@@ -99,5 +129,10 @@ INPUT_ACTION_IDS = frozenset(
         ActionId.COMMITMENT_TEXT,
         ActionId.COMMITMENT_DUE,
         ActionId.COMMITMENT_OWNER,
+        ActionId.REPLY_TEXT,
+        ActionId.COMMENT_REPLIES,
+        ActionId.SETTINGS_KUDOS_CHANNEL,
+        ActionId.KUDOS_RECIPIENT,
+        ActionId.KUDOS_STORY,
     }
 )

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.analytics.findings import Reading, Verdict
+from bot.analytics.kudos import KudosSummary, Naming
+from bot.analytics.themes import WeekThemes
 from bot.services.digest import Report
 
 DISTRIBUTION_FACTOR = 2
@@ -42,6 +44,37 @@ def _reading(reading: Reading, minimum: int) -> dict[str, Any]:
         "change_recent": _change(reading.recent),
         "change_quarter": _change(reading.quarter),
         "direction": reading.real_direction,
+    }
+
+
+def _kudos(summary: KudosSummary | None) -> dict[str, Any] | None:
+    """The week's kudos: counts per recipient team (small teams and people in none together
+    under `other_teams`) and the quoted story. No user IDs: this JSON is kept (App Home's
+    snapshot) where forget-me could not reach them."""
+    if summary is None:
+        return None
+    quote = summary.quote
+    return {
+        "total": summary.tally.total,
+        "teams": [{"team": t.team, "count": t.count} for t in summary.tally.teams],
+        "other_teams": summary.tally.other,
+        "quote": None
+        if quote is None
+        else {
+            "story": quote.story,
+            "named": quote.recipient.naming is Naming.NAMED,
+            "team": quote.recipient.team,
+        },
+    }
+
+
+def _themes(found: WeekThemes | None) -> dict[str, Any] | None:
+    if found is None:
+        return None
+    return {
+        "comments": found.comments,
+        "main": None if found.main is None else found.main.dimension,
+        "counts": [{"dimension": t.dimension, "comments": t.comments} for t in found.themes],
     }
 
 
@@ -165,4 +198,9 @@ def report_json(report: Report) -> dict[str, Any]:
             for c in report.commitments
         ],
         "tests": findings.tests,
+        "kudos": _kudos(report.kudos),
+        # What the shown comments are about, from their words alone (null for weeks published
+        # before comments were tagged), and how many went to the admins instead (a count).
+        "themes": _themes(report.themes),
+        "comments_passed_to_admins": report.comments_passed_to_admins,
     }

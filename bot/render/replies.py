@@ -67,7 +67,15 @@ def forget_me_question(prompts: Prompts) -> OutgoingMessage:
 
 def help_message(prompts: Prompts, min_group: int) -> OutgoingMessage:
     dimensions = ", ".join(f"`{d.id}`" for d in prompts.bank.dimensions)
-    return text_reply(prompts.copy.t("commands.help", dimensions=dimensions, min_group=min_group))
+    text = prompts.copy.t("commands.help", dimensions=dimensions, min_group=min_group)
+    kudos = prompts.copy.t("kudos.help")
+    return OutgoingMessage(
+        text=f"{text}\n{kudos}",
+        blocks=[
+            SectionBlock(text=MarkdownTextObject(text=text)),
+            SectionBlock(text=MarkdownTextObject(text=kudos)),
+        ],
+    )
 
 
 def _footer(prompts: Prompts, min_group: int) -> ContextBlock:

@@ -40,6 +40,7 @@ FIELD_BLOCKS: dict[str, BlockId] = {
     "team_source": BlockId.SETTINGS_TEAM_SOURCE,
     "team_channels": BlockId.SETTINGS_TEAM_CHANNELS,
     "paused": BlockId.SETTINGS_PAUSED,
+    "kudos_channel": BlockId.SETTINGS_KUDOS_CHANNEL,
 }
 VIEW_BLOCK_LIMIT = 100  # Slack's cap on a modal's blocks
 MAX_LEADS_PER_TEAM = 10
@@ -115,6 +116,17 @@ def settings_modal(settings: Settings, prompts: Prompts, teams: Sequence[str] = 
             element=ConversationSelectElement(
                 action_id=ActionId.SETTINGS_LEADERSHIP_CHANNEL,
                 initial_conversation=settings.leadership_channel,
+                filter=ConversationFilter(include=["public", "private"]),
+            ),
+        ),
+        InputBlock(
+            block_id=BlockId.SETTINGS_KUDOS_CHANNEL,
+            label=copy.t("kudos.settings_label"),
+            hint=copy.t("kudos.settings_hint"),
+            optional=True,
+            element=ConversationSelectElement(
+                action_id=ActionId.SETTINGS_KUDOS_CHANNEL,
+                initial_conversation=settings.kudos_channel,
                 filter=ConversationFilter(include=["public", "private"]),
             ),
         ),

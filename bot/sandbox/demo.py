@@ -12,6 +12,7 @@ The story planted in the answers (see `bot.sandbox.org.Story`) is what the last 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import shlex
 import sys
@@ -33,8 +34,8 @@ from bot.db.engine import session_scope
 from bot.db.models import NOT_APPLICABLE, Answer
 from bot.render.digest import is_digest
 from bot.runtime import build_deps
-from bot.sandbox.emulator import SlackEmulator
-from bot.sandbox.harness import ServedBot
+from bot.sandbox.emulator import BOT_USER_ID, SlackEmulator
+from bot.sandbox.harness import ServedBot, free_port
 from bot.sandbox.history import generate_history, history_csv
 from bot.sandbox.org import (
     ADMIN_ID,
@@ -57,10 +58,12 @@ from bot.sandbox.people import (
     submit_comment,
     wait_for,
 )
+from bot.sandbox.reply_demo import Conversation, comment_with_replies, play_conversation
 from bot.sandbox.transcript import render_channel
 from bot.scheduling import digest_trigger, next_fire, next_pulse_at
 from bot.services.context import Deps
 from bot.services.importer import import_answers, read_file
+from bot.services.ports import SlackGateway
 from bot.services.publishing import post_due_digest
 from bot.services.rounds import run_pulse_schedule
 from bot.services.team_nudges import TEAM_NUDGE_KEY_PREFIX
@@ -75,6 +78,20 @@ SIGNING_SECRET = "sandbox-signing-secret"  # noqa: S105
 DEMO_FILES = ("history.csv", "latest-chart.png", "latest-heatmap.png")
 # The demo database's key: demo-only, printed in the demo's hint so it can be pasted.
 DEMO_PSEUDONYM_KEY = "cx-pulse-demo-pseudonym-key"
+# Seals the demo's reply links (confidential replies): demo-only, a Fernet key.
+DEMO_ENCRYPTION_KEY = "Y3gtcHVsc2UtZGVtby1yZXBseS1saW5rcy1rZXktMzI="
+# Where the demo's `/cx kudos` stories go (CX_KUDOS_CHANNEL), and what people thank for.
+KUDOS_CHANNEL = "C0KUDOS"
+KUDOS_STORIES = (
+    "stayed on the call until the customer's refund went through & followed up the next day",
+    "spotted the billing bug behind three tickets and got it fixed for every customer",
+    "rewrote the onboarding email after a customer said it confused them",
+    "drove to a customer's office to set up their account in person",
+)
+# The web report's Sign in with Slack against the emulator: demo-only credentials.
+DEMO_CLIENT_ID = "0000000000.0000000001"
+DEMO_CLIENT_SECRET = "cx-pulse-demo-client-secret"  # noqa: S105 - the emulator's app
+DEMO_SESSION_SECRET = "cx-pulse-demo-session-secret, never a real one"  # noqa: S105
 
 
 def install_org(emulator: SlackEmulator, org: SyntheticOrg) -> None:
@@ -88,6 +105,8 @@ def install_org(emulator: SlackEmulator, org: SyntheticOrg) -> None:
     for index, (team, members) in enumerate(org.teams.items(), start=1):
         emulator.add_usergroup(f"S{index:04d}", team, team.title(), members)
     emulator.add_channel(LEADERSHIP_CHANNEL, "cx-leadership", [*org.leaders, ADMIN_ID])
+    everyone = [person.user_id for person in org.people]
+    emulator.add_channel(KUDOS_CHANNEL, "cx-kudos", [*everyone, ADMIN_ID, BOT_USER_ID])
 
 
 def is_team_nudge(message: Mapping[str, Any]) -> bool:
@@ -96,11 +115,38 @@ def is_team_nudge(message: Mapping[str, Any]) -> bool:
     return str(payload.get("key", "")).startswith(TEAM_NUDGE_KEY_PREFIX)
 
 
+def report_settings(emulator: SlackEmulator, public_url: str) -> dict[str, str]:
+    """What turns the web report on in the sandbox: the emulator signs people in."""
+    return {
+        "SLACK_CLIENT_ID": DEMO_CLIENT_ID,
+        "SLACK_CLIENT_SECRET": DEMO_CLIENT_SECRET,
+        "CX_PUBLIC_URL": public_url,
+        "CX_SESSION_SECRET": DEMO_SESSION_SECRET,
+        "SLACK_OPENID_AUTHORIZE_URL": emulator.openid.authorize_url,
+    }
+
+
+def enable_report(emulator: SlackEmulator, public_url: str, clock: ManualClock) -> None:
+    """Register the app's Sign in with Slack with the emulator, on the demo's own clock."""
+    emulator.openid.register(
+        DEMO_CLIENT_ID,
+        DEMO_CLIENT_SECRET,
+        [f"{public_url}/report/callback"],
+        login_url=f"{public_url}/report/login",
+    )
+    emulator.openid.set_clock(clock.now)
+
+
 def sandbox_settings(
-    emulator: SlackEmulator, database: Path, org: SyntheticOrg | None = None
+    emulator: SlackEmulator,
+    database: Path,
+    org: SyntheticOrg | None = None,
+    *,
+    report_url: str | None = None,
 ) -> Settings:
     return Settings.model_validate(
         {
+            **(report_settings(emulator, report_url) if report_url is not None else {}),
             "SLACK_BOT_TOKEN": TOKEN,
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": emulator.api_url,
@@ -110,6 +156,10 @@ def sandbox_settings(
             "CX_TIMEZONE": "Europe/London",
             "CX_SEND_RATE": 50,  # the sandbox has no posting budget to respect
             "CX_PSEUDONYM_KEY": DEMO_PSEUDONYM_KEY,
+            "CX_KUDOS_CHANNEL": KUDOS_CHANNEL,
+            # Replies on, with the relay's random delay shortened to seconds for the story.
+            "CX_ENCRYPTION_KEY": DEMO_ENCRYPTION_KEY,
+            "CX_RELAY_DELAY_SECONDS": "5,45",
             # Each team's leader leads it, and gets its nudge when a reading clearly falls.
             **({"CX_TEAM_LEADS": org.team_leads} if org is not None else {}),
         }
@@ -125,6 +175,7 @@ class Simulation:
         self.rng = random.Random(seed)
         self.story = Story()
         self.dimension_of = {q: d.id for q, (d, _) in deps.prompts.bank.questions_by_id.items()}
+        self.replying: str | None = None  # who opened their comment to replies
 
     def _answers_stored(self) -> int:
         with session_scope(self.deps.engine) as session:
@@ -175,9 +226,30 @@ class Simulation:
         clicks = sum(c for c, _ in results)
         wait_for(lambda: self._answers_stored() >= before + clicks)
         comments = [(p, text) for p, (_, text) in zip(respondents, results, strict=True) if text]
-        for person, text in comments:
+        for index, (person, text) in enumerate(comments):
+            if week == LIVE_WEEKS - 1 and index == 0:
+                # The last week's first commenter lets leaders reply (bot.sandbox.reply_demo).
+                comment_with_replies(self.emulator, person.user_id, text)
+                self.replying = person.user_id
+                continue
             self._comment(person, text)
+        self.give_kudos(week)
         return clicks, len(comments)
+
+    def give_kudos(self, week: int) -> None:
+        """Someone thanks a teammate with `/cx kudos`, as people do in any week; the week's
+        digest counts it and quotes the story."""
+        people = self.org.people
+        giver = people[(week * 7 + 1) % len(people)]
+        team = self.org.teams[giver.team]
+        recipient_id = team[(team.index(giver.user_id) + 1) % len(team)]
+        recipient = next(p for p in people if p.user_id == recipient_id)
+        story = KUDOS_STORIES[week % len(KUDOS_STORIES)]
+        before = len(self.emulator.messages(KUDOS_CHANNEL))
+        sent = self.emulator.send_slash_command(giver.user_id, f"kudos @{recipient.name} {story}")
+        if sent.status != 200:
+            raise RuntimeError(f"the bot answered {sent.status} to /cx kudos")
+        wait_for(lambda: len(self.emulator.messages(KUDOS_CHANNEL)) > before)
 
 
 def import_history(
@@ -263,11 +335,103 @@ def _show_one_person(
     console.rule()
 
 
+def _play_conversation(
+    emulator: SlackEmulator,
+    *,
+    deps: Deps,
+    gateway: SlackGateway,
+    clock: ManualClock,
+    org: SyntheticOrg,
+    author: str | None,
+) -> Conversation | None:
+    if author is None:
+        return None
+    return play_conversation(
+        emulator,
+        deps,
+        gateway,
+        clock,
+        leadership_channel=LEADERSHIP_CHANNEL,
+        # A leader other than the author (who may well be a leader themselves).
+        leader=next(leader for leader in org.leaders if leader != author),
+        author=author,
+        reply="Thank you for saying it. What would help most this month?",
+        answer="Being trusted to refund small amounts without waiting for approval.",
+    )
+
+
+def _show_conversation(console: Console, played: Conversation | None) -> None:
+    """The leader's side of the demo's confidential conversation, as Slack stores it."""
+    if played is None:
+        return
+    console.rule('A confidential reply, in the leader\'s DM (the answer is signed "the author")')
+    console.print(
+        render_channel(played.leader_side, width=max(console.width, 100)),
+        markup=False,
+        highlight=False,
+        emoji=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"The relay held the leader's reply {played.waited_s:.0f} s (a random delay) before "
+        "passing it to the author's DM; nothing in the database ties the comment to them but "
+        "an encrypted link, gone when the conversation ends.",
+        markup=False,
+        highlight=False,
+    )
+    console.rule()
+
+
+def interactive() -> bool:
+    """Someone at a terminal (and not CI): the demo then keeps serving its report."""
+    try:
+        return sys.stdin.isatty() and not os.environ.get("CI")
+    except (AttributeError, ValueError):  # no stdin at all, or a closed one
+        return False
+
+
+def _until_interrupted(_link: str) -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+def offer_report(
+    console: Console,
+    emulator: SlackEmulator,
+    org: SyntheticOrg,
+    *,
+    serve_until: Callable[[str], None] | None,
+) -> str:
+    """End on the web report's link: a leader signed in in one click (the emulator's one-click
+    link runs the real Sign in with Slack flow). With `serve_until`, the report is served
+    until it returns (at a terminal, Ctrl-C); it gets the link. Returns the link."""
+    leader = org.leaders[0]
+    name = next((p.name for p in org.people if p.user_id == leader), leader)
+    link = emulator.openid.one_click_link(leader, client_id=DEMO_CLIENT_ID)
+    when = "served until Ctrl-C" if serve_until else "served while `make demo` runs at a terminal"
+    offer = f"The web report, signed in as {name} (a leader) in one click; {when}:"
+    console.print(offer, markup=False, highlight=False, emoji=False, soft_wrap=True)
+    console.print(link, markup=False, highlight=False, emoji=False, soft_wrap=True)
+    if serve_until is not None:
+        serve_until(link)
+    return link
+
+
 def run_demo(
-    console: Console, *, seed: int, database: Path, progress_console: Console | None = None
+    console: Console,
+    *,
+    seed: int,
+    database: Path,
+    progress_console: Console | None = None,
+    keep_serving: bool | None = None,
 ) -> None:
     """Tell the story on `console`; progress bars go to `progress_console` (default: the same
-    one), so the CLI can keep them on stderr and the digest alone on stdout."""
+    one), so the CLI can keep them on stderr and the digest alone on stdout. It ends on the web
+    report's link and, at a terminal (`keep_serving` None: stdin a TTY and CI unset), serves it
+    until Ctrl-C."""
     started = time.monotonic()
     bars = progress_console or console
     database = database.resolve()
@@ -285,9 +449,12 @@ def run_demo(
     org = build_org(seed, people_per_team=PEOPLE_PER_TEAM)
     with SlackEmulator(bot_token=TOKEN, signing_secret=SIGNING_SECRET) as emulator:
         install_org(emulator, org)
-        settings = sandbox_settings(emulator, database, org)
+        report_port = free_port()
+        report_url = f"http://127.0.0.1:{report_port}"
+        settings = sandbox_settings(emulator, database, org, report_url=report_url)
         today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         clock = ManualClock(today - timedelta(weeks=LIVE_WEEKS + 1))
+        enable_report(emulator, report_url, clock)
         deps = build_deps(settings, clock=clock)
         first_live = next_pulse_at(settings, clock.now())
         with Progress(console=bars, transient=True) as progress:
@@ -351,6 +518,15 @@ def run_demo(
                     post_due_digest(deps, bot.gateway)
                     progress.update(task, advance=1, description=f"Digest for {period} posted")
                 progress.update(task, advance=1)
+            # A leader replies to the comment opened to replies; its author answers back.
+            conversation = _play_conversation(
+                emulator,
+                deps=deps,
+                gateway=bot.gateway,
+                clock=clock,
+                org=org,
+                author=simulation.replying,
+            )
         zones = ", ".join(sorted({person.tz for person in org.people}))
         console.print(
             f"{LIVE_WEEKS} live rounds, one per week: each DM went out at {day} "
@@ -363,6 +539,7 @@ def run_demo(
         console.print(transcript, markup=False, highlight=False, emoji=False, soft_wrap=True)
         console.rule()
         _show_one_person(console, emulator, org, prefer=deps.prompts.bank.not_applicable.label)
+        _show_conversation(console, conversation)
         uploads = [f for f in emulator.uploaded_files() if f["completed"]]
         heatmaps = [f for f in uploads if f["name"].endswith("-heatmap.png")]
         charts = [f for f in uploads if f not in heatmaps]
@@ -381,18 +558,25 @@ def run_demo(
             if is_team_nudge(m)
         )
         calls = len(emulator.calls())
+        console.print(
+            f"{len(digests)} weekly digests posted, {nudges} team nudges sent to team leads; "
+            f"{calls} Slack API calls served by the emulator; finished in "
+            f"{time.monotonic() - started:.1f} s."
+        )
+        console.print(f"Database: {database}")
+        console.print("The latest digest again, from a shell anywhere (paste the next line):")
+        # One line, never wrapped or marked up, so it pastes as printed.
+        console.print(
+            digest_command(database), markup=False, highlight=False, emoji=False, soft_wrap=True
+        )
+        serving = interactive() if keep_serving is None else keep_serving
+        # The same bot again, now on the port CX_PUBLIC_URL names, serving /report too.
+        with ServedBot(deps, port=report_port) as served:
+            emulator.set_app_url(served.events_url)
+            offer_report(
+                console, emulator, org, serve_until=_until_interrupted if serving else None
+            )
     deps.engine.dispose()
-    console.print(
-        f"{len(digests)} weekly digests posted, {nudges} team nudges sent to team leads; "
-        f"{calls} Slack API calls served by the emulator; finished in "
-        f"{time.monotonic() - started:.1f} s."
-    )
-    console.print(f"Database: {database}")
-    console.print("The latest digest again, from a shell anywhere (paste the next line):")
-    # One line, never wrapped or marked up, so it pastes as printed.
-    console.print(
-        digest_command(database), markup=False, highlight=False, emoji=False, soft_wrap=True
-    )
 
 
 def _cxpulse_command() -> list[str]:

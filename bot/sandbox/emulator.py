@@ -28,9 +28,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TypeVar
 
-from bot.manifest import bot_scopes
-from bot.sandbox import actors
+from bot.manifest import bot_scopes, socket_manifest
+from bot.sandbox import actors, composer, shortcuts, threads
 from bot.sandbox.actors import APP_ID, SentRequest
+from bot.sandbox.openid import METHODS as OPENID_METHODS
+from bot.sandbox.openid import OpenIDProvider
 
 __all__ = [
     "APP_ID",
@@ -419,9 +421,12 @@ class SlackEmulator:
             "conversations.open": self._conversations_open,
             "chat.postMessage": self._chat_post_message,
             "conversations.history": self._conversations_history,
+            "conversations.replies": lambda params: threads.conversations_replies(self, params),
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
             "views.open": self._views_open,
+            # A modal pushed over another (the Read-all modal's Reply): a new view, like open.
+            "views.push": self._views_open,
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "files.getUploadURLExternal": self._files_get_upload_url,
@@ -432,6 +437,8 @@ class SlackEmulator:
         # OAuth installs (oauth.v2.access): the app's credentials, and codes not yet exchanged.
         self._oauth_client: tuple[str, str] | None = None
         self._install_codes: dict[str, str] = {}
+        # Sign in with Slack (bot.sandbox.openid): the authorize page and openid.connect.*.
+        self.openid = OpenIDProvider(self)
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -655,6 +662,30 @@ class SlackEmulator:
         """Forget the recorded calls (state such as messages stays)."""
         with self._lock:
             self._state.calls.clear()
+
+    def people(self) -> list[dict[str, Any]]:
+        """The workspace's active human members (who could sign in), as users.list shows them."""
+        with self._lock:
+            users = list(self._state.users.values())
+        return [
+            _copied(u)
+            for u in users
+            if not u["is_bot"] and not u["deleted"] and u["id"] != SLACKBOT_ID
+        ]
+
+    def openid_call(
+        self, method: str, params: dict[str, Any], authorization: str, token: str | None
+    ) -> ApiAnswer:
+        """openid.connect.token (client credentials) or userInfo (a user token), recorded."""
+        answer = self.openid.call(
+            method, params, token=token, basic=_basic_credentials(authorization)
+        )
+        recorded = {k: v for k, v in params.items() if k != "client_secret"}
+        with self._lock:
+            self._state.calls.append(
+                RecordedCall(method, recorded, answer.body, answer.status, time.time())
+            )
+        return ApiAnswer(answer.status, answer.body)
 
     def dm_channel(self, user_id: str) -> str:
         """The stable id of the bot's DM channel with this user."""
@@ -1065,6 +1096,8 @@ class SlackEmulator:
                 "text": text,
                 "blocks": blocks or [],
                 "via": "chat.postEphemeral",
+                # Shown in a thread (the reply relay answers a message written in one).
+                **({"thread_ts": str(params["thread_ts"])} if params.get("thread_ts") else {}),
             }
         )
         return {"message_ts": ts}
@@ -1309,6 +1342,19 @@ class SlackEmulator:
             retry_num=retry_num,
         )
 
+    def typed(self, text: str, *, labels: bool = True) -> str:
+        """What a person types, as Slack's client sends it on (bot.sandbox.composer)."""
+        with self._lock:
+            users = _copied(list(self._state.users.values()))
+            channels = _copied(self._state.channels)
+        return composer.escaped_like_slack(text, users, channels, labels=labels)
+
+    @staticmethod
+    def escapes(command: str) -> bool:
+        """Whether manifest.yml asks Slack to escape this slash command's text."""
+        declared = socket_manifest()["features"].get("slash_commands", [])
+        return any(c["command"] == command and c.get("should_escape") for c in declared)
+
     def send_slash_command(
         self,
         user_id: str,
@@ -1319,8 +1365,14 @@ class SlackEmulator:
         signing_secret: str | None = None,
         timestamp: int | None = None,
         retry_num: int | None = None,
+        escape: bool | None = None,
+        mention_labels: bool = True,
     ) -> SentRequest:
-        """A person types `/cx text` in a channel."""
+        """A person types `/cx text` in a channel. Like Slack, the text is escaped (mentions
+        as `<@U…|name>`, & < > as entities) when manifest.yml says `should_escape: true` for
+        the command, or when `escape` says so; `mention_labels=False` sends `<@U…>` alone."""
+        if escape if escape is not None else self.escapes(command):
+            text = self.typed(text, labels=mention_labels)
         response_url = self._issue_response_url(_ResponseTarget(user_id, channel_id, None))
         trigger_id = self._issue_trigger()
         fields = actors.slash_command_fields(
@@ -1338,6 +1390,47 @@ class SlackEmulator:
             timestamp=timestamp,
             retry_num=retry_num,
         )
+        return replace(sent, response_url=response_url, trigger_id=trigger_id)
+
+    def post_as_user(self, user_id: str, channel_id: str, text: str) -> str:
+        """A person posts `text` in a channel (escaped by Slack's client); returns its ts."""
+        escaped = self.typed(text)
+        with self._lock:
+            ts = self._next_ts()
+            message = shortcuts.human_message(
+                user_id=user_id, text=escaped, ts=ts, team_id=self.team_id
+            )
+            self._state.messages.setdefault(channel_id, []).append(message)
+        return ts
+
+    def send_message_shortcut(
+        self,
+        user_id: str,
+        *,
+        channel_id: str,
+        message_ts: str,
+        callback_id: str,
+        signing_secret: str | None = None,
+    ) -> SentRequest:
+        """A person picks a message shortcut from a message's More actions menu."""
+        with self._lock:
+            current = next(
+                (m for m in self._state.messages.get(channel_id, []) if m["ts"] == message_ts),
+                None,
+            )
+            message = _copied(current) if current else {"type": "message", "ts": message_ts}
+        response_url = self._issue_response_url(_ResponseTarget(user_id, channel_id, None))
+        trigger_id = self._issue_trigger()
+        payload = shortcuts.message_action_payload(
+            team=self._team_ref(),
+            user=self._user_ref(user_id),
+            channel=self._channel_ref(channel_id),
+            message=message,
+            callback_id=callback_id,
+            response_url=response_url,
+            trigger_id=trigger_id,
+        )
+        sent = self.post_signed(actors.payload_body(payload), signing_secret=signing_secret)
         return replace(sent, response_url=response_url, trigger_id=trigger_id)
 
     def click_button(
@@ -1513,6 +1606,20 @@ class SlackEmulator:
             retry_num=retry_num,
         )
 
+    def write_in_dm(
+        self,
+        user_id: str,
+        text: str,
+        *,
+        thread_ts: str | None = None,
+        signing_secret: str | None = None,
+    ) -> tuple[dict[str, Any], SentRequest]:
+        """A person writes in their DM with the bot, in a thread with `thread_ts`: the message
+        is stored and a signed `message` event (`message.im`) sent (bot.sandbox.threads)."""
+        return threads.write_in_dm(
+            self, user_id, text, thread_ts=thread_ts, signing_secret=signing_secret
+        )
+
     def url_verification(
         self,
         challenge: str,
@@ -1582,6 +1689,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._respond(split.path.removeprefix("/respond/"), body)
             elif split.path.startswith("/upload/") and self.command == "POST":
                 self._upload(split.path.removeprefix("/upload/"), body)
+            elif split.path.startswith("/openid/connect/"):
+                page = self.server.emulator.openid.page(
+                    self.command, split.path, split.query, body, self.headers.get("Cookie") or ""
+                )
+                self._send(page.status, page.body, page.content_type, page.headers)
             else:
                 self._send_json(404, {"ok": False, "error": "not_found"})
         except Exception:
@@ -1604,6 +1716,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if authorization.startswith("Bearer "):
             token = authorization.removeprefix("Bearer ").strip()
+        if method in OPENID_METHODS:
+            answer = emulator.openid_call(method, params, authorization, token)
+            self._send_json(answer.status, answer.body)
+            return
         scopes = emulator.scope_headers(str(token) if token else None)
         failure, drop_answer = emulator.chaos_outcome(method)
         if failure is not None:

@@ -85,7 +85,8 @@ class SlackFront:
         return f"http://127.0.0.1:{self._server.server_port}/api/"
 
     def route(self, path: str, headers: dict[str, str], body: bytes) -> SlackEmulator | None:
-        """The workspace a call belongs to, by its bearer token, its token field or its code."""
+        """The workspace a call belongs to, by its bearer token, its token field or its code
+        (oauth.v2.access and openid.connect.token codes start with the team id)."""
         split = urllib.parse.urlsplit(path)
         lowered = {k.lower(): v for k, v in headers.items()}
         try:
@@ -99,6 +100,9 @@ class SlackFront:
         code = str(params.get("code") or "")
         for emulator in self.workspaces:
             if token and token == emulator.bot_token:
+                return emulator
+            # A Sign in with Slack user token names its workspace (bot.sandbox.openid).
+            if token.startswith(f"xoxp-{emulator.team_id}-"):
                 return emulator
             if code.startswith(f"{emulator.team_id}-"):
                 return emulator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from types import TracebackType
 
@@ -14,6 +15,14 @@ from bot.slack.web import EVENTS_PATH, make_server, make_wsgi_app
 from bot.tenancy import Workspaces
 
 
+def free_port() -> int:
+    """A free loopback port now, for a server whose address (CX_PUBLIC_URL) must be known
+    before it starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class ServedBot:
     """`create_app` behind waitress on 127.0.0.1 with a free port, in a background thread."""
 
@@ -23,12 +32,15 @@ class ServedBot:
         *,
         client: WebClient | None = None,
         workspaces: Workspaces | None = None,
+        port: int = 0,
     ) -> None:
         self.deps = deps
         self.client = client or make_web_client(deps.settings, metrics=deps.metrics)
         self.gateway = make_gateway(deps.settings, self.client, metrics=deps.metrics)
         self.app = create_app(deps, client=self.client, workspaces=workspaces)
-        self._server = make_server(make_wsgi_app(self.app, deps), host="127.0.0.1", port=0)
+        wsgi = make_wsgi_app(self.app, deps, workspaces=workspaces)
+        # Port 0 picks a free one; a fixed port is for a CX_PUBLIC_URL known in advance.
+        self._server = make_server(wsgi, host="127.0.0.1", port=port)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="cx-pulse-http", daemon=True)
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection
 
-from bot.db import answering
+from bot.db import answering, relay
 from bot.db import repositories as repo
 from bot.db.answering import ClickTarget
 from bot.db.engine import session_scope
@@ -16,8 +16,10 @@ from bot.errors import BadPayload, NotInvited, RoundClosed, UnknownQuestion
 from bot.prompts import Prompts
 from bot.render.pulse import PulseView
 from bot.services.actions import actions_for_round
+from bot.services.alerts import screen_comment
 from bot.services.context import Deps
 from bot.services.language import prompts_for_locale
+from bot.services.reply_links import Author, link_cipher
 from bot.services.round_facts import RoundFacts
 
 MAX_COMMENT_CHARS = 3000
@@ -88,7 +90,8 @@ def _state(
         zone_name=target.tz or deps.settings.timezone,
         questions=facts.questions,
         answers={m.question_id: m.score for m in marks},
-        commented=frozenset(m.question_id for m in marks if m.commented),
+        # Never read back: comments are stored apart, linked to nobody (bot.db.replies).
+        commented=frozenset(),
         min_group_size=deps.settings.min_group_size,
         actions=facts.actions,
     )
@@ -173,23 +176,58 @@ def clean_comment(text: str | None) -> str:
     return cleaned
 
 
+@dataclass(frozen=True, slots=True)
+class CommentRecorded:
+    """What the person is shown after saving a comment (privately: an ephemeral message)."""
+
+    state: PulseState
+    # They opened it to replies (and replies are on). Told the same way when the sensitive-
+    # comment screen took the comment and nothing was stored: the confirmation never differs.
+    replies: bool
+
+
 def record_comment(
-    deps: Deps, *, slack_user_id: str, round_id: int, question_id: str, text: str | None
-) -> PulseState:
-    """Attach an anonymous comment to one of the person's answers in this round."""
+    deps: Deps,
+    *,
+    slack_user_id: str,
+    round_id: int,
+    question_id: str,
+    text: str | None,
+    replies: bool = False,
+) -> CommentRecorded:
+    """Store an anonymous comment on one of the person's answered statements in this round.
+
+    The comment is stored apart from the answers (`pending_comment`): its round and
+    statement, never who wrote it. With `replies` (and CX_ENCRYPTION_KEY set), the one link to
+    its author is kept, sealed (bot.services.reply_links), in the same transaction. A comment
+    the sensitive-comment screen takes (bot.services.alerts) is not stored at all; the person
+    sees the same confirmation either way."""
     comment = clean_comment(text)
     respondent = deps.respondent(slack_user_id)
+    cipher = link_cipher(deps) if replies else None
     with deps.write_transaction() as connection:
         facts, target = _open_delivery(
             deps, connection, round_id=round_id, slack_user_id=slack_user_id
         )
         _check_question(facts, question_id)
-        if not answering.set_comment(
-            connection,
-            round_id=round_id,
-            respondent=respondent,
-            question_id=question_id,
-            comment=comment,
+        if not relay.answered(
+            connection, round_id=round_id, respondent=respondent, question_id=question_id
         ):
             raise CommentProblem("comment_modal.error_answer_first")
-        return _state(deps, connection, facts=facts, target=target, respondent=respondent)
+        language = prompts_for_locale(deps, target.locale).language
+        if not screen_comment(deps, connection, text=comment, language=language):
+            comment_id = relay.add_pending_comment(
+                connection, round_id=round_id, question_id=question_id, text=comment
+            )
+            if cipher is not None:
+                relay.add_link(
+                    connection,
+                    comment_id=comment_id,
+                    # Dated by the round's opening, never by this click (see reply_links).
+                    sealed=cipher.seal(Author(slack_user_id), at=facts.opened_at),
+                    expires_at=facts.closes_at + timedelta(days=deps.settings.reply_days),
+                )
+        state = _state(deps, connection, facts=facts, target=target, respondent=respondent)
+    # Shown once, in the ephemeral confirmation of this comment: nothing stored says it.
+    shown = replace(state, view=replace(state.view, commented=frozenset({question_id})))
+    return CommentRecorded(state=shown, replies=cipher is not None)

@@ -122,6 +122,15 @@ def commitments_for_report(deps: Deps, period: str) -> CommitmentsForReport:
     return CommitmentsForReport(sorted(due, key=lambda c: c.id), running)
 
 
+def every_commitment(deps: Deps) -> tuple[list[Commitment], list[Commitment]]:
+    """Every commitment: those not yet followed up, and those whose follow-up a digest
+    reported (with what it found), each oldest first (the web report's actions page)."""
+    with session_scope(deps.engine) as session:
+        pending = [_commitment(i) for i in store.open_commitments(session=session)]
+        reported = [_commitment(i) for i in store.followed_up(session=session)]
+    return pending, reported
+
+
 def _due_by(commitment: Commitment, period: str) -> bool:
     due = commitment.due_on
     return due is None or due_period(due) <= period

@@ -35,9 +35,13 @@ ADJUSTABLE: tuple[str, ...] = (
     "team_channels",
     "team_leads",
     "paused",
+    "kudos_channel",
 )
 # Problems explained by copy outside the settings.errors section.
-PROBLEM_COPY: dict[str, str] = {"team_leads": "team_leads.settings_error"}
+PROBLEM_COPY: dict[str, str] = {
+    "team_leads": "team_leads.settings_error",
+    "kudos_channel": "kudos.settings_error",
+}
 # Stricter than the environment's floor of 2: in a group of two each person can work out the
 # other's answer, and an admin clicking in a form should not be able to allow that.
 MIN_GROUP_FLOOR = 3

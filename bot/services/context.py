@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,8 @@ class Deps:
     writes: WriteLock | None = field(default=None, compare=False)
     # What this process counts for GET /metrics; by default nothing (bot.metrics).
     metrics: Metrics = field(default_factory=Metrics, compare=False)
+    # Draws the reply relay's random delays (bot.services.replies); seeded in tests.
+    relay_random: random.Random = field(default_factory=random.SystemRandom, compare=False)
 
     def __post_init__(self) -> None:
         if self.config is None:

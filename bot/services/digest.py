@@ -22,7 +22,9 @@ from bot.analytics.findings import (
     week_number,
 )
 from bot.analytics.headlines import Headline, headlines
+from bot.analytics.kudos import KudosSummary
 from bot.analytics.periods import shift_period
+from bot.analytics.themes import WeekThemes
 from bot.db import commitments as commitment_store
 from bot.db import published as store
 from bot.db import repositories as repo
@@ -32,7 +34,9 @@ from bot.errors import NothingToReport, NotYetPublished, UnknownPeriod
 from bot.services.comments import visible_comments
 from bot.services.commitments import Commitment, commitments_for_report
 from bot.services.context import Deps
+from bot.services.kudos import kudos_summary
 from bot.services.publication import OpenProgress, open_progress, publish_due_weeks
+from bot.services.themes import themes_of
 
 MAX_COMMENTS = 5
 # Weeks read for a report: enough for the weekly-swing estimate and two quarters.
@@ -101,6 +105,13 @@ class Report:
     history: list[PeriodCells] = field(default_factory=list)
     # The week still open, if any: only its coarse response share, nothing of its answers.
     open_week: OpenProgress | None = None
+    # The week's kudos (bot.services.kudos): None when kudos are off and there were none.
+    kudos: KudosSummary | None = None
+    # What the shown comments are about (bot.services.themes): None for weeks published
+    # before comments were tagged, or with no comment shown.
+    themes: WeekThemes | None = None
+    # Comments of the week passed to admins instead of shown (frozen at publication).
+    comments_passed_to_admins: int = 0
 
     def reading(self, dimension: str) -> Reading | None:
         return next((r for r in self.findings.dimensions if r.dimension == dimension), None)
@@ -225,6 +236,8 @@ def _build_digest(deps: Deps, *, period: str | None) -> Report:
         comment_minimum=settings.comment_minimum,
         comments=visible[:MAX_COMMENTS],
         comments_total=len(visible),
+        themes=themes_of(deps, [c.themes for c in visible]),
+        comments_passed_to_admins=current.week.comments_alerted,
         history=history,
         open_week=open_progress(deps),
     )
@@ -247,6 +260,7 @@ def _build_digest(deps: Deps, *, period: str | None) -> Report:
     report.commitments = commitments.open
     report.headlines = headlines(findings, tuple(range(len(findings.follow_ups))))
     report.focus = _focus(deps, report, committed={c.dimension for c in commitments.open})
+    report.kudos = kudos_summary(deps, chosen)
     return report
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -184,6 +185,67 @@ def check_pseudonym_key(settings: Settings, copy: Copy) -> Check:
     if settings.pseudonym_key is None:
         return _failed(copy, "key", "missing")
     return Check(copy.t("doctor.key.title"), True, copy.t("doctor.key.ok"))
+
+
+def check_web_report(settings: Settings, copy: Copy) -> Check:
+    """Whether /report is on; optional, so off passes, but half of its settings is a mistake."""
+    title = copy.t("web_auth.doctor.title")
+    missing = settings.web_report_missing
+    url = settings.public_url or "<CX_PUBLIC_URL>"
+    if missing and not (settings.public_url or settings.session_secret):
+        return Check(title, True, copy.t("web_auth.doctor.disabled"))
+    if missing:
+        variables = ", ".join(missing)
+        return Check(
+            title,
+            False,
+            copy.t("web_auth.doctor.partial", variables=variables),
+            fix=copy.t("web_auth.doctor.partial_fix", variables=variables, url=url),
+        )
+    detail = copy.t(
+        "web_auth.doctor.enabled",
+        url=url,
+        hours=settings.session_hours,
+        seconds=settings.role_recheck_seconds,
+    )
+    host = urllib.parse.urlsplit(url).hostname or ""
+    local = host in {"localhost", "127.0.0.1", "::1"}
+    note = copy.t("web_auth.doctor.plain_http") if url.startswith("http://") and not local else None
+    return Check(title, True, detail, note=note)
+
+
+def check_alerts(settings: Settings, engine: Engine, copy: Copy) -> Check:
+    """Comments passed to admins that have not reached them yet (bot.services.alerts): a
+    failure, since they wait for someone; no admin set is only a note while none waits."""
+    from bot.db.alerts import waiting
+
+    title = copy.t("alerts.doctor_title")
+    try:
+        admins = WorkspaceConfig(engine).effective(settings).admins
+        with engine.connect() as connection:
+            found = waiting(connection)
+    except SQLAlchemyError as error:
+        return Check(title, False, copy.t("doctor.database.unreachable", error=_first_line(error)))
+    if not found.count:
+        if admins:
+            return Check(title, True, copy.t("alerts.doctor_ok"))
+        return Check(
+            title,
+            True,
+            copy.t("alerts.doctor_ok_no_admins"),
+            note=copy.t("alerts.doctor_no_admins_fix"),
+        )
+    return Check(
+        title,
+        False,
+        copy.t(
+            "alerts.doctor_waiting",
+            count=found.count,
+            error=found.last_error or "-",
+            attempts=found.most_attempts,
+        ),
+        fix=copy.t("alerts.doctor_no_admins_fix" if not admins else "alerts.doctor_waiting_fix"),
+    )
 
 
 MAX_TEAMS_LISTED = 10
@@ -423,5 +485,7 @@ def run_checks(
     checks.append(check_pseudonym_key(settings, copy))
     checks.append(check_team_nudges(settings, engine, copy))
     checks.append(check_scheduler(settings, engine, copy))
+    checks.append(check_alerts(settings, engine, copy))
     checks.append(check_metrics(settings, copy))
+    checks.append(check_web_report(settings, copy))
     return checks

@@ -16,6 +16,10 @@ class DirectoryUser:
     deleted: bool
     tz: str | None
     locale: str | None
+    # How people find each other (kudos to a plain `@name`): handle, display and real name.
+    name: str = ""
+    display_name: str = ""
+    real_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,11 @@ class DeliveryFailed(Exception):
 class SlackGateway(Protocol):
     def list_users(self) -> list[DirectoryUser]: ...
 
+    def user_info(self, user_id: str) -> DirectoryUser | None:
+        """One person as Slack knows them now (users.info); None when Slack knows nobody by
+        that ID."""
+        ...
+
     def list_usergroups(self) -> list[UserGroup]: ...
 
     def channel_members(self, channel: str) -> list[str]: ...
@@ -63,11 +72,28 @@ class SlackGateway(Protocol):
         """Post a DM at most once per `key`, even across crashes and dropped connections."""
         ...
 
+    def relay_post(
+        self,
+        channel: str,
+        message: OutgoingMessage,
+        *,
+        key: str,
+        thread_ts: str | None = None,
+        maybe_sent: bool = False,
+    ) -> PostedMessage:
+        """Post a message of the reply relay (in a thread, with `thread_ts`) at most once per
+        `key`: with `maybe_sent`, Slack's history is searched for it first. `channel` may be
+        a user ID (their DM). Paced like pulse DMs."""
+        ...
+
     def update_message(self, channel: str, ts: str, message: OutgoingMessage) -> None: ...
 
-    def post_ephemeral(self, channel: str, user_id: str, message: OutgoingMessage) -> None:
-        """Show a message to one person in a channel (their DM with the bot included). Slack
-        does not store it: it is not in the channel's history or in any export."""
+    def post_ephemeral(
+        self, channel: str, user_id: str, message: OutgoingMessage, *, thread_ts: str | None = None
+    ) -> None:
+        """Show a message to one person in a channel (their DM with the bot included), in a
+        thread with `thread_ts`. Slack does not store it: it is not in the channel's history
+        or in any export."""
         ...
 
     def upload_file(

@@ -10,15 +10,18 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.db import published
+from bot.db import kudos as kudos_store
+from bot.db import published, relay
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.db.models import PostedDigest
 from bot.render.digest import digest_message
 from bot.services.context import Deps
 from bot.services.digest import build_digest
+from bot.services.kudos import refresh_posts
 from bot.services.ports import DeliveryFailed, OutgoingMessage, SlackGateway
-from bot.services.publication import comment_tag, publish_due_weeks
+from bot.services.publication import publish_due_weeks
+from bot.services.replies import forget_author, replies_on
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +29,9 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True, slots=True)
 class ForgetReport:
     answers: int
-    comments: int = 0
+    comments: int = 0  # linked comments deleted (the only ones anything can find)
     messages_edited: int = 0
+    linkable: bool = True  # CX_ENCRYPTION_KEY is set: comments may have links to find
 
 
 def forget_member(
@@ -39,9 +43,12 @@ def forget_member(
     with session_scope(deps.engine) as session:
         member = repo.get_member(session=session, slack_user_id=slack_user_id)
         dms = repo.delivered_messages(session=session, member=member)
-        periods = repo.periods_answered(session=session, respondent=pseudonym)
-        tags = [comment_tag(deps, pseudonym, period) for period in periods]
-        comments, edited_weeks = published.delete_comments_by_tags(session=session, tags=tags)
+        # Comments are found only through their reply links (sealed with CX_ENCRYPTION_KEY):
+        # a comment left without one is linked to nobody, and stays, unattributed.
+        linked = forget_author(deps, session.connection(), user_id=slack_user_id)
+        edited_weeks = linked.periods
+        published.recount_comments(session=session, periods=edited_weeks)
+        comments = len(linked.comment_ids)
         deleted = repo.forget(
             session=session,
             member=member,
@@ -49,13 +56,27 @@ def forget_member(
             slack_user_id=slack_user_id,
             now=deps.clock.now(),
         )
-        digests = published.posted_digests(session=session, periods=edited_weeks)
+        # Kudos they gave or received lose their user ID (the rows stay, so per-team counts
+        # do not change); their posts and any digest quoting one are edited below.
+        kudos_posts, kudos_weeks = kudos_store.forget_person(
+            session=session, slack_user_id=slack_user_id
+        )
+        weeks = sorted({*edited_weeks, *kudos_weeks})
+        digests = published.posted_digests(session=session, periods=weeks)
     deps.reports.invalidate()
     edits = 0
     if gateway is not None:
         edits += _clear_pulse_dms(deps, gateway, dms)
+        # The conversations about their comments in their DM: cleared like the pulse DMs.
+        edits += _clear_pulse_dms(deps, gateway, linked.author_sides)
         edits += _edit_posted_digests(deps, gateway, digests)
-    return ForgetReport(answers=deleted, comments=comments, messages_edited=edits)
+        edits += refresh_posts(deps, gateway, kudos_posts)
+    return ForgetReport(
+        answers=deleted,
+        comments=comments,
+        messages_edited=edits,
+        linkable=replies_on(deps),
+    )
 
 
 def _clear_pulse_dms(deps: Deps, gateway: SlackGateway, dms: list[tuple[str, str]]) -> int:
@@ -120,4 +141,7 @@ def purge_old_answers(deps: Deps) -> PurgeReport:
             ):
                 comments += published.delete_comments_of_periods(session=session, periods=[period])
             rounds += 1
+    with session_scope(deps.engine) as session:
+        # Leaders' replies are kept as long as raw answers, for the same admins to read.
+        relay.purge_audit(session.connection(), before=now - timedelta(days=days))
     return PurgeReport(rounds=rounds, answers=answers, comments=comments)

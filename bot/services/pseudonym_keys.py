@@ -17,9 +17,9 @@ Who gets which new pseudonym:
   Slack directory as Slack lists it now, deactivated accounts included, and re-keyed from their
   user ID so a directory refresh still leaves them out. A tombstone that matches nobody Slack
   lists is deleted: no one it could keep out is left in the workspace;
-- published comments' author tags: re-made from their author's new pseudonym, so forget-me
-  still finds them; a tag whose author has no answer left in its week (forget-me could not
-  find it before either) gets a tag under the new key that links it to nobody.
+- comments carry nothing made with the key (issue 14: they are stored apart from answers,
+  and only an opted-in comment has a link to its author, sealed with CX_ENCRYPTION_KEY), so
+  a rotation has nothing of theirs to re-make.
 """
 
 from __future__ import annotations
@@ -31,17 +31,14 @@ from enum import StrEnum
 from typing import Literal, Protocol
 
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.db import pseudonym_keys as store
 from bot.db.engine import session_scope
 from bot.db.published import rewrite_in_key_order
 from bot.pseudonym import (
     PseudonymKeyMismatch,
-    author_tag,
     click_offset,
     key_check,
-    keyed_tag,
     pseudonym,
     rekeyed,
 )
@@ -92,7 +89,6 @@ class RotationPlan:
     from_members: int  # of which are people in the directory, re-keyed from their Slack ID
     without_id: int  # of which have no raw ID stored (imported): re-keyed by HMAC chain
     tombstones: int
-    comments: int
 
 
 def plan_rotation(engine: Engine, *, current: str, new: str, now: datetime) -> RotationPlan:
@@ -118,13 +114,11 @@ def plan_rotation(engine: Engine, *, current: str, new: str, now: datetime) -> R
             from_members=len(stored & members),
             without_id=len(stored - members),
             tombstones=len(store.tombstones(session=session)),
-            comments=len(store.comment_tags(session=session)),
         )
 
 
 class Step(StrEnum):
     RESPONDENTS = "respondents"
-    COMMENTS = "comments"
     TOMBSTONES = "tombstones"
     STORAGE_ORDER = "storage_order"
 
@@ -148,37 +142,8 @@ class RotationReport:
     generation: int
     from_members: int
     without_id: int
-    comments_retagged: int
-    comments_unlinked: int
     tombstones_rekeyed: int
     tombstones_dropped: int
-
-
-def _comment_authors(
-    session: Session,
-    comments: list[tuple[int, str, str]],
-    old_key: bytes,
-    new_key: bytes,
-    moved: dict[str, str],
-) -> dict[str, str]:
-    """Old author tag -> new, for every published comment whose author still has an answer
-    in its week. Authors are looked for among the week's commenters first (a comment was
-    published from its author's answer, and closed rounds take no edits), then, for weeks
-    with a tag still unmatched, among everyone who answered that week."""
-    present = {tag for _, _, tag in comments}
-    authors: dict[str, str] = {}
-
-    def match(periods: list[str], *, commented: bool) -> None:
-        for respondent, period in store.respondent_periods(
-            session=session, periods=periods, commented=commented
-        ):
-            old_tag = author_tag(old_key, respondent, period)
-            if old_tag in present:
-                authors[old_tag] = author_tag(new_key, moved[respondent], period)
-
-    match(sorted({period for _, period, _ in comments}), commented=True)
-    match(sorted({p for _, p, tag in comments if tag not in authors}), commented=False)
-    return authors
 
 
 def rotate_pseudonym_key(
@@ -190,7 +155,7 @@ def rotate_pseudonym_key(
     directory: Collection[str] | None = None,
     progress: RotationProgress | None = None,
 ) -> RotationReport:
-    """Re-key every pseudonym and tag from `current` to `new` in one transaction.
+    """Re-key every pseudonym from `current` to `new` in one transaction.
 
     `directory`: every Slack user ID Slack lists now (deactivated accounts included), needed
     only when there are forgotten people's tombstones (NeedsDirectory otherwise). Raises
@@ -224,8 +189,6 @@ def rotate_pseudonym_key(
             ),
             key=lambda change: change.new,
         )
-        comments = store.comment_tags(session=session)
-        authors = _comment_authors(session, comments, old_key, new_key, moved)
         graves = store.tombstones(session=session)
         if graves and directory is None:
             raise NeedsDirectory(len(graves))
@@ -242,16 +205,6 @@ def rotate_pseudonym_key(
             store.rekey_pending_roster(session=session, changes=chunk)
             steps.advance(len(chunk))
 
-        steps.step(Step.COMMENTS, len(comments))
-        store.retag_comments(
-            session=session,
-            tags=[
-                (comment_id, authors.get(tag) or keyed_tag(new_key, "rekeyed-comment", tag))
-                for comment_id, _, tag in comments
-            ],
-        )
-        steps.advance(len(comments))
-
         steps.step(Step.TOMBSTONES, len(graves))
         store.rekey_tombstones(
             session=session,
@@ -267,13 +220,10 @@ def rotate_pseudonym_key(
         steps.step(Step.STORAGE_ORDER, 1)
         rewrite_in_key_order(session=session, round_ids=store.answered_round_ids(session=session))
         steps.advance(1)
-    retagged = sum(1 for _, _, tag in comments if tag in authors)
     return RotationReport(
         generation=generation,
         from_members=sum(1 for old in stored if old in members),
         without_id=sum(1 for old in stored if old not in members),
-        comments_retagged=retagged,
-        comments_unlinked=len(comments) - retagged,
         tombstones_rekeyed=len(found),
         tombstones_dropped=len(graves) - len(found),
     )

@@ -22,12 +22,14 @@ from sqlmodel import Session
 from bot.analytics.anonymity import may_show
 from bot.analytics.cells import Observation, publish_period
 from bot.analytics.findings import DRIVER_MIN_PAIRS, driver_findings, week_number
+from bot.db import alerts as alert_store
 from bot.db import published as store
+from bot.db import relay
 from bot.db import repositories as repo
 from bot.db.engine import session_scope
 from bot.db.models import NOT_APPLICABLE, PublishedComment, PublishedWeek, RoundProgress
-from bot.pseudonym import MissingPseudonymKey, author_tag
 from bot.services.context import Deps
+from bot.services.themes import tag_published_comments
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +41,6 @@ DRIVER_PLACES = 2
 SHARE_PLACES = 2
 PROGRESS_STEP = 10  # percent
 PROGRESS_EVERY = timedelta(hours=1)
-
-
-def comment_tag(deps: Deps, respondent: str, period: str) -> str:
-    """The keyed tag a published comment carries: forget-me finds a person's comments by it."""
-    key = deps.env.pseudonym_key
-    if key is None:
-        raise MissingPseudonymKey()
-    return author_tag(key.get_secret_value().encode(), respondent, period)
 
 
 def _memberships(
@@ -164,7 +158,11 @@ def publish_week(deps: Deps, period: str) -> bool:
             week.hidden_teams = published.hidden_teams
             week.atoms = store.atoms_json(published.atoms)
             week.drivers, week.person_share = _drivers(deps, session, period, round_ids)
-            week.comments_total = _publish_comments(deps, session, period, answers)
+            week.comments_total = _publish_comments(deps, session, period, answers, round_ids)
+            # Each comment's themes, from its text alone, and how many comments of the week
+            # went to the admins instead (bot.services.themes, bot.services.alerts).
+            tag_published_comments(deps, session, period=period)
+            week.comments_alerted = alert_store.week_count(session.connection(), period=period)
             session.add(week)
             store.rewrite_in_key_order(session=session, round_ids=round_ids)
             store.clear_pending_roster(session=session, round_ids=round_ids)
@@ -177,17 +175,33 @@ def publish_week(deps: Deps, period: str) -> bool:
 
 
 def _publish_comments(
-    deps: Deps, session: Session, period: str, answers: list[store.WeekAnswer]
+    deps: Deps,
+    session: Session,
+    period: str,
+    answers: list[store.WeekAnswer],
+    round_ids: list[int],
 ) -> int:
-    """The week's comments, if enough people answered to hide any author: each once, in an
-    order fixed now at random, tagged so forget-me can find the author's."""
+    """The week's comments, if enough people answered to hide any author: each text once, in
+    an order fixed now at random, under the random id it had while pending (so an opted-in
+    comment keeps its reply link). Nothing says who wrote any of them. The pending rows go
+    either way; a comment the rule keeps from leaders loses its link with them."""
+    connection = session.connection()
+    pending = relay.round_comments(connection, round_ids=round_ids)
+    relay.delete_round_comments(connection, round_ids=round_ids)
     people = len({a.respondent for a in answers})
-    if not may_show(people, deps.settings.comment_minimum):
+    minimum = deps.settings.comment_minimum
+    if not may_show(people, minimum):
+        relay.delete_links(connection, comment_ids=[c.id for c in pending])
         return 0
-    by_text: dict[str, tuple[str, str]] = {}
-    for answer in answers:
-        if answer.comment and answer.comment not in by_text:
-            by_text[answer.comment] = (answer.respondent, answer.dimension)
+    linked = relay.linked(connection, comment_ids=[c.id for c in pending])
+    by_text: dict[str, relay.RoundComment] = {}
+    for comment in pending:
+        kept = by_text.get(comment.text)
+        # The same words twice are shown once; a copy opened to replies is the one kept.
+        if kept is None or (comment.id in linked and kept.id not in linked):
+            by_text[comment.text] = comment
+    shown = {c.id for c in by_text.values()}
+    relay.delete_links(connection, comment_ids=[c.id for c in pending if c.id not in shown])
     # Comments name their dimension only when every commented dimension's answerers alone
     # meet the comment rule: filtering by dimension must not narrow the possible authors below
     # it, and neither may the absence of a label (were some labelled, an unlabelled comment
@@ -195,21 +209,22 @@ def _publish_comments(
     answered: dict[str, set[str]] = {}
     for answer in answers:
         answered.setdefault(answer.dimension, set()).add(answer.respondent)
-    minimum = deps.settings.comment_minimum
-    labelled = all(may_show(len(answered[d]), minimum) for _, d in by_text.values())
+    labelled = all(may_show(len(answered.get(c.dimension, ())), minimum) for c in by_text.values())
     order = random.SystemRandom()
     positions = order.sample(range(1_000_000_000), len(by_text))
-    for (text, (respondent, dimension)), position in zip(by_text.items(), positions, strict=True):
+    # Added in id order (random): neither the storage order nor the ids follow anything.
+    chosen = sorted(by_text.values(), key=lambda c: c.id)
+    for comment, position in zip(chosen, positions, strict=True):
         session.add(
             PublishedComment(
+                id=comment.id,
                 period=period,
                 position=position,
-                text=text,
-                author_tag=comment_tag(deps, respondent, period),
-                dimension=dimension if labelled else None,
+                text=comment.text,
+                dimension=comment.dimension if labelled else None,
             )
         )
-    return len(by_text)
+    return len(chosen)
 
 
 def publish_due_weeks(deps: Deps) -> list[str]:
@@ -225,9 +240,13 @@ def settle_open_answers(deps: Deps) -> bool:
     order apart only within the few minutes since the last run (the publish job's cadence)."""
     with session_scope(deps.engine) as session:
         round_ids = [r.id for r in repo.open_rounds(session=session, now=deps.clock.now()) if r.id]
-        return store.rewrite_in_key_order(
+        # Pending comments and reply links too: their transaction ids sit next to those of
+        # the same person's clicks (bot.db.relay.settle_storage_order).
+        comments = relay.settle_storage_order(session.connection())
+        answers = store.rewrite_in_key_order(
             session=session, round_ids=round_ids, only_if_unsettled=True
         )
+        return answers or comments
 
 
 def publish_and_settle(deps: Deps) -> None:

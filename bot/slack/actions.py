@@ -21,6 +21,7 @@ from bot.services.context import Deps
 from bot.services.language import prompts_for_member
 from bot.services.ports import SlackGateway
 from bot.services.privacy import forget_member
+from bot.services.replies import replies_on
 from bot.services.roles import Audience, audience_copy_key, may_use
 from bot.services.rounds import send_round
 from bot.slack.dm_refresh import DmRefresher, PulseDmRefresh
@@ -87,7 +88,11 @@ def handle_comment_button(
         deps, slack_user_id=user_id_of(body), round_id=parse_round_id(action.get("value"))
     )
     modal = comment_modal(
-        state.view, state.prompts(deps), comment_minimum=deps.settings.comment_minimum
+        state.view,
+        state.prompts(deps),
+        comment_minimum=deps.settings.comment_minimum,
+        # The opt-in for replies only where a link can be kept (CX_ENCRYPTION_KEY is set).
+        reply_days=deps.settings.reply_days if replies_on(deps) else None,
     )
     client.views_open(trigger_id=body.get("trigger_id"), view=modal)
 
@@ -100,7 +105,9 @@ def handle_forget_me_confirm(
     user_id = user_id_of(body)
     prompts = prompts_for_member(deps, slack_user_id=user_id)  # before the member row goes
     report = forget_member(deps, context["gateway"], slack_user_id=user_id)
-    text = prompts.copy.t("commands.forget_me_done", answers=report.answers)
+    # Comments are found only through reply links; without CX_ENCRYPTION_KEY there are none.
+    key = "commands.forget_me_done" if report.linkable else "commands.forget_me_done_unlinked"
+    text = prompts.copy.t(key, answers=report.answers, comments=report.comments)
     respond(text=text, replace_original=True, response_type="ephemeral")
     # Their App Home showed their own answers: it is published again, now without them.
     publish_home(context, client, user_id)

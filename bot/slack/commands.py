@@ -39,8 +39,10 @@ from bot.services.ports import OutgoingMessage, SlackGateway
 from bot.services.roles import Audience, audience_copy_key, may_use
 from bot.services.rounds import plan_adhoc_round
 from bot.services.team_leads import team_access, team_view
+from bot.slack import replies
 from bot.slack.commitments import open_commitment_modal
 from bot.slack.errors import politely
+from bot.slack.kudos import kudos_command
 from bot.slack.parsing import CxCommand, parse_cx
 
 
@@ -166,6 +168,15 @@ def _act(request: Request) -> None:
     _reply(request, text_reply(text))
 
 
+def _kudos(request: Request) -> None:
+    # Slack sends the rest as escaped markup (should_escape): a mention carries the user ID.
+    rest = request.command.rest
+    message = kudos_command(
+        request.deps, request.gateway, giver=request.user_id, rest=rest, prompts=request.prompts
+    )
+    _reply(request, message)
+
+
 def _forget_me(request: Request) -> None:
     # Nothing is deleted here: the reply asks, and the button's handler does the deleting.
     _reply(request, forget_me_question(request.prompts))
@@ -189,6 +200,11 @@ SUBCOMMANDS: dict[str, SubCommand] = {
     "trend": SubCommand(Audience.EVERYONE, _trend),
     "team": SubCommand(Audience.TEAM_LEADS, _team),
     "gaps": SubCommand(Audience.LEADERS, _gaps),
+    "kudos": SubCommand(Audience.EVERYONE, _kudos),
+    # Confidential replies (bot.slack.replies): end every link to yourself; admins read what
+    # leaders wrote to authors.
+    "withdraw": SubCommand(Audience.EVERYONE, replies.withdraw_command),
+    "replies-audit": SubCommand(Audience.ADMINS, replies.audit_command),
 }
 
 

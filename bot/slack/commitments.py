@@ -159,7 +159,9 @@ def _show_comments(
     view_id: str | None = None,
 ) -> None:
     deps: Deps = context["deps"]
-    page = comments_page(deps, period=state.period, dimension=state.dimension, page=state.page)
+    page = comments_page(
+        deps, period=state.period, dimension=state.dimension, page=state.page, theme=state.theme
+    )
     modal = comments_modal(prompts_for_member(deps, slack_user_id=user_id), page)
     if view_id:
         client.views_update(view_id=view_id, view=modal)
@@ -235,12 +237,14 @@ def handle_comments_filter(
     if state is None:
         return
     chosen = (action.get("selected_option") or {}).get("value")
-    dimension = None if chosen in (None, ALL_DIMENSIONS) else str(chosen)[:40]
+    value = None if chosen in (None, ALL_DIMENSIONS) else str(chosen)[:40]
+    # The same menu handler for both filters: by dimension, and by theme (what the words say).
+    field = "theme" if action.get("action_id") == ActionId.COMMENTS_THEME_FILTER else "dimension"
     _show_comments(
         context,
         client,
         user_id,
-        state.model_copy(update={"dimension": dimension, "page": 0}),
+        state.model_copy(update={field: value, "page": 0}),
         view_id=view_id,
     )
 
@@ -257,4 +261,5 @@ def register(app: App) -> None:
     app.action(ActionId.COMMENTS_PREVIOUS.value)(politely(handle_comments_page))
     app.action(ActionId.COMMENTS_NEXT.value)(politely(handle_comments_page))
     app.action(ActionId.COMMENTS_FILTER.value)(politely(handle_comments_filter))
+    app.action(ActionId.COMMENTS_THEME_FILTER.value)(politely(handle_comments_filter))
     app.view(CallbackId.COMMENTS_MODAL.value)(handle_comments_modal_submission)

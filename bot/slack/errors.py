@@ -27,9 +27,10 @@ log = logging.getLogger(__name__)
 
 
 # Details that are copy from prompts/ or ids from the question bank, filled in by the code
-# (`/cx trend`'s usage line, the list of known dimensions, who may run a command): they carry
-# mrkdwn on purpose and are put in as they are. Every other detail may hold what someone typed.
-WRITTEN_BY_US = frozenset({"usage", "known", "who"})
+# (`/cx trend`'s usage line, the list of known dimensions, who may run a command, mentions of
+# people and channels built from validated IDs): they carry mrkdwn on purpose and are put in
+# as they are. Every other detail may hold what someone typed.
+WRITTEN_BY_US = frozenset({"usage", "known", "who", "mentions"})
 
 
 def _detail(deps: Deps, copy: Copy, key: str, value: object) -> object:

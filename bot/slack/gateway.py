@@ -35,6 +35,7 @@ from bot.slack.pacing import RateLimiter
 log = logging.getLogger(__name__)
 PAGE_SIZE = 200
 DELIVERY_EVENT = "cx_pulse_delivery"
+RELAY_EVENT = "cx_pulse_relay"  # a reply relay message (bot.services.replies), by queue id
 HISTORY_LOOKBACK = 50  # our DM is among the newest messages of a bot DM
 POST_ATTEMPTS = 4
 # A connection that breaks mid-call leaves us not knowing whether Slack acted on it.
@@ -117,6 +118,20 @@ def _pages(call: Any, key: str, **params: Any) -> Iterator[Any]:
             return
 
 
+def _directory_user(member: dict[str, Any]) -> DirectoryUser:
+    profile = member.get("profile") or {}
+    return DirectoryUser(
+        user_id=member["id"],
+        is_bot=bool(member.get("is_bot")) or bool(member.get("is_app_user")),
+        deleted=bool(member.get("deleted")),
+        tz=member.get("tz"),
+        locale=member.get("locale"),
+        name=str(member.get("name") or ""),
+        display_name=str(profile.get("display_name") or ""),
+        real_name=str(member.get("real_name") or profile.get("real_name") or ""),
+    )
+
+
 def _blocks(message: OutgoingMessage) -> list[dict[str, Any]]:
     return [block.to_dict() for block in message.blocks]
 
@@ -146,16 +161,20 @@ class WebClientGateway:
 
     def list_users(self) -> list[DirectoryUser]:
         return [
-            DirectoryUser(
-                user_id=member["id"],
-                is_bot=bool(member.get("is_bot")) or bool(member.get("is_app_user")),
-                deleted=bool(member.get("deleted")),
-                tz=member.get("tz"),
-                locale=member.get("locale"),
-            )
+            _directory_user(member)
             # Slack leaves the locale out unless asked; it picks each person's language.
             for member in _pages(self.client.users_list, "members", include_locale=True)
         ]
+
+    def user_info(self, user_id: str) -> DirectoryUser | None:
+        try:
+            response = self.client.users_info(user=user_id, include_locale=True)
+        except SlackApiError as exc:
+            if exc.response.get("error") in {"user_not_found", "user_not_visible"}:
+                return None
+            raise
+        member = response.get("user")
+        return _directory_user(member) if isinstance(member, dict) else None
 
     def list_usergroups(self) -> list[UserGroup]:
         try:
@@ -270,15 +289,91 @@ class WebClientGateway:
             return PostedMessage(channel=response["channel"], ts=response["ts"])
         raise AssertionError("unreachable")
 
-    def update_message(self, channel: str, ts: str, message: OutgoingMessage) -> None:
-        self.client.chat_update(channel=channel, ts=ts, text=message.text, blocks=_blocks(message))
+    def _find_relayed(self, channel: str, key: str, thread_ts: str | None) -> PostedMessage | None:
+        """The relay message already posted for `key`, found by its message metadata."""
+        try:
+            if channel[:1] in {"U", "W"}:
+                channel = self.client.conversations_open(users=channel)["channel"]["id"]
+            if thread_ts:
+                found = _pages(
+                    self.client.conversations_replies,
+                    "messages",
+                    channel=channel,
+                    ts=thread_ts,
+                    include_all_metadata=True,
+                )
+            else:
+                history = self.client.conversations_history(
+                    channel=channel, limit=HISTORY_LOOKBACK, include_all_metadata=True
+                )
+                found = iter(history.get("messages") or [])
+            for posted in found:
+                metadata = posted.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == RELAY_EVENT and payload.get("key") == key:
+                    return PostedMessage(channel=channel, ts=posted["ts"])
+        except SlackApiError as exc:
+            if exc.response.status_code == 200:
+                raise DeliveryFailed(str(exc.response.get("error"))) from exc
+            raise
+        return None
 
-    def post_ephemeral(self, channel: str, user_id: str, message: OutgoingMessage) -> None:
+    def relay_post(
+        self,
+        channel: str,
+        message: OutgoingMessage,
+        *,
+        key: str,
+        thread_ts: str | None = None,
+        maybe_sent: bool = False,
+    ) -> PostedMessage:
+        """Post once per `key`: a failure that leaves the outcome unknown (a dropped
+        connection, 5xx outlasting the client's retries) is raised, and the relay's next try
+        passes `maybe_sent`, which looks in Slack's history before posting again."""
+        if maybe_sent:
+            found = self._find_relayed(channel, key, thread_ts)
+            if found is not None:
+                return found
+        if self.limiter is not None:
+            self.limiter.acquire()
+        metadata = {"event_type": RELAY_EVENT, "event_payload": {"key": key}}
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
+        try:
+            response = self._poster.chat_postMessage(
+                channel=channel,
+                text=message.text,
+                blocks=_blocks(message),
+                metadata=metadata,
+                unfurl_links=False,
+                unfurl_media=False,
+                **extra,
+            )
+        except SlackApiError as exc:
+            if exc.response.status_code == 200:
+                raise DeliveryFailed(str(exc.response.get("error"))) from exc
+            raise
+        return PostedMessage(channel=response["channel"], ts=response["ts"])
+
+    def update_message(self, channel: str, ts: str, message: OutgoingMessage) -> None:
+        try:
+            self.client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=_blocks(message)
+            )
+        except SlackApiError as exc:
+            # A message deleted meanwhile, a channel the bot left: final, like a refused post.
+            if exc.response.status_code == 200:
+                raise DeliveryFailed(str(exc.response.get("error"))) from exc
+            raise
+
+    def post_ephemeral(
+        self, channel: str, user_id: str, message: OutgoingMessage, *, thread_ts: str | None = None
+    ) -> None:
         # The client waits out 429s (Retry-After) and retries 5xx and dropped connections: a
         # confirmation shown twice is harmless, one never shown leaves the person guessing.
+        extra: dict[str, Any] = {"thread_ts": thread_ts} if thread_ts else {}
         try:
             self.client.chat_postEphemeral(
-                channel=channel, user=user_id, text=message.text, blocks=_blocks(message)
+                channel=channel, user=user_id, text=message.text, blocks=_blocks(message), **extra
             )
         except SlackApiError as exc:
             if exc.response.status_code == 200:

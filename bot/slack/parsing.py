@@ -5,30 +5,147 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from bot.errors import BadPayload
-from bot.render.comment_modal import CommentModalState
+from bot.render.comment_modal import REPLIES_OPTION, CommentModalState
 from bot.render.ids import ActionId, BlockId
-from bot.services.config import SettingsRejected
+from bot.services.config import PROBLEM_COPY, SettingsRejected
 
 
 @dataclass(frozen=True, slots=True)
 class CxCommand:
     name: str
-    args: tuple[str, ...]
+    args: tuple[str, ...]  # plain words, as the person typed them (see slack_plain_text)
+    # Everything after the sub-command as Slack sent it (mentions, links and &amp; escapes
+    # intact), for sub-commands that need a mention's user ID (`/cx kudos @person ...`).
+    rest: str = field(default="", compare=False)
+
+
+# Slack's markup in text it sends (slash commands with should_escape, message text): mentions
+# <@U123|name>, channels <#C123|name>, <!here>, <!subteam^S123|@team>, <!date^...|text> and
+# links <https://x|label>; the characters & < > themselves arrive as &amp; &lt; &gt;.
+SLACK_TOKEN = re.compile(
+    r"<(@[UW][A-Z0-9]+|#[CGD][A-Z0-9]+|![a-z^][^<>|]*|(?:https?|mailto):[^<>|]+)(?:\|([^<>]*))?>"
+)
+SLACK_ENTITY = re.compile(r"&(amp|lt|gt);")
+SLACK_ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
+
+
+def _unescape(text: str) -> str:
+    return SLACK_ENTITY.sub(lambda m: SLACK_ENTITIES[m.group(1)], text)
+
+
+def slack_plain_text(text: str, names: Mapping[str, str] | None = None) -> str:
+    """Slack's escaped text as the person wrote it: mentions become `@name` (from the mention's
+    label, else `names`, else the ID), channels `#name`, `<!here>` `@here`, links their label
+    and address, and `&amp;` `&lt;` `&gt;` the characters. Anything else in angle brackets is
+    left as it is, so text Slack sent unescaped reads the same. The result is plain text: it is
+    escaped again (bot.render.escape) whenever it goes back to Slack."""
+    known = names or {}
+
+    def token(match: re.Match[str]) -> str:
+        target, label = match.group(1), _unescape(match.group(2) or "")
+        if target.startswith("@"):
+            return f"@{label or known.get(target[1:], target[1:])}"
+        if target.startswith("#"):
+            return f"#{label or target[1:]}"
+        if target.startswith("!subteam^"):
+            return label if label.startswith("@") else f"@{label or target[9:]}"
+        if target.startswith("!date^"):
+            return label
+        if target.startswith("!"):
+            return f"@{label or target[1:]}"
+        address = _unescape(target)
+        return f"{label} ({address})" if label and label != address else address
+
+    parts: list[str] = []
+    last = 0
+    for match in SLACK_TOKEN.finditer(text):
+        parts.append(_unescape(text[last : match.start()]))
+        parts.append(token(match))
+        last = match.end()
+    parts.append(_unescape(text[last:]))
+    return "".join(parts)
+
+
+UNLABELLED_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,20})>")
+
+
+def unlabelled_mentions(text: str) -> list[str]:
+    """The user IDs mentioned without a name (`<@U123>`) in Slack's text, in order, once each:
+    slack_plain_text needs their names from elsewhere."""
+    return list(dict.fromkeys(UNLABELLED_MENTION.findall(text)))
 
 
 def parse_cx(text: str | None) -> CxCommand:
-    """`/cx score empowerment` -> CxCommand("score", ("empowerment",)); empty text means help."""
-    words = (text or "").split()
+    """`/cx score empowerment` -> CxCommand("score", ("empowerment",)); empty text means help.
+
+    With should_escape (manifest.yml), Slack sends mentions, channels and links as markup and
+    & < > escaped: the words are read back as plain text, so `/cx team R&D` means the team
+    R&D and `/cx act ...` stores what was typed."""
+    raw = (text or "").strip()
+    words = slack_plain_text(raw).split()
     if not words:
         return CxCommand("help", ())
-    return CxCommand(words[0].lower(), tuple(words[1:]))
+    rest = raw.split(maxsplit=1)[1] if len(raw.split(maxsplit=1)) > 1 else ""
+    return CxCommand(words[0].lower(), tuple(words[1:]), rest)
+
+
+@dataclass(frozen=True, slots=True)
+class KudosCommand:
+    """`/cx kudos ...` read: a choice (optout/optin), or a recipient and the story's raw text.
+
+    The recipient is a mention's user ID, or what followed a plain `@` (the name and the story
+    together: only the directory can tell where a name of several words ends)."""
+
+    choice: str | None = None  # "optout", "optin" or "help"
+    user_id: str | None = None
+    named: str | None = None  # raw text after a plain "@"
+    story: str = ""  # raw (Slack-escaped) text after the mention
+    not_a_person: bool = False  # a channel or group was mentioned instead of a person
+
+
+KUDOS_CHOICES = frozenset({"optout", "optin", "help"})
+LEADING_USER = re.compile(r"^<@([UW][A-Z0-9]{2,20})(?:\|[^<>]*)?>[\s,:;.!-]*", re.UNICODE)
+LEADING_GROUP = re.compile(r"^<(?:#[CGD]|!)[^<>]*>")
+
+
+def parse_kudos(rest: str) -> KudosCommand:
+    """What followed `/cx kudos`, as Slack sent it."""
+    text = rest.strip()
+    word = slack_plain_text(text).split(maxsplit=1)
+    if not word or (len(word) == 1 and word[0].lower() in KUDOS_CHOICES):
+        return KudosCommand(choice=word[0].lower() if word else "help")
+    mention = LEADING_USER.match(text)
+    if mention:
+        return KudosCommand(user_id=mention.group(1), story=text[mention.end() :])
+    if LEADING_GROUP.match(text):
+        return KudosCommand(not_a_person=True)
+    if text.startswith("@") and len(text) > 1:
+        return KudosCommand(named=text[1:])
+    return KudosCommand(choice="help")
+
+
+NAME_TRIM = ",:;.!?)("
+MAX_NAME_WORDS = 4
+
+
+def name_prefixes(text: str) -> list[tuple[str, str]]:
+    """(name, raw rest) for each way `text` (what followed a plain `@`) could split into a name
+    of one to four words and the story, longest name first: `Ana Lima thanks` gives
+    ("ana lima thanks", ""), ("ana lima", "thanks"), ("ana", "lima thanks")."""
+    words = list(re.finditer(r"\S+", text))[:MAX_NAME_WORDS]
+    out = []
+    for count in range(len(words), 0, -1):
+        name = " ".join(slack_plain_text(w.group()) for w in words[:count]).strip(NAME_TRIM)
+        if name:
+            out.append((name.casefold(), text[words[count - 1].end() :]))
+    return out
 
 
 # The scores a pulse button may carry: the scale's 1-5 and 0, "doesn't apply to me".
@@ -97,6 +214,18 @@ class CommentSubmission:
     round_id: int
     question_id: str
     text: str | None
+    replies: bool = False  # the person ticked "let leaders reply to me here"
+
+
+def _ticked_replies(values: Mapping[str, Any]) -> bool:
+    """The opt-in checkbox: absent (replies are off, or an older modal) or unticked is False."""
+    entry = (values.get(BlockId.COMMENT_REPLIES) or {}).get(ActionId.COMMENT_REPLIES) or {}
+    chosen = entry.get("selected_options") if isinstance(entry, Mapping) else None
+    if chosen is None:
+        return False
+    if not isinstance(chosen, list):
+        raise BadPayload()
+    return any(isinstance(o, Mapping) and o.get("value") == REPLIES_OPTION for o in chosen)
 
 
 def parse_comment_submission(view: Mapping[str, Any] | None) -> CommentSubmission:
@@ -108,11 +237,35 @@ def parse_comment_submission(view: Mapping[str, Any] | None) -> CommentSubmissio
         question = values[BlockId.COMMENT_QUESTION][ActionId.COMMENT_QUESTION]["selected_option"]
         text = values[BlockId.COMMENT_TEXT][ActionId.COMMENT_TEXT].get("value")
         question_id = question["value"]
+        replies = _ticked_replies(values)
     except (KeyError, TypeError, AttributeError, ValidationError) as exc:
         raise BadPayload() from exc
     if not isinstance(question_id, str) or (text is not None and not isinstance(text, str)):
         raise BadPayload()
-    return CommentSubmission(state.round_id, question_id, text)
+    return CommentSubmission(state.round_id, question_id, text, replies)
+
+
+@dataclass(frozen=True, slots=True)
+class KudosSubmission:
+    recipient: str
+    story: str  # plain text, as typed in the modal
+
+
+def parse_kudos_submission(view: Mapping[str, Any] | None) -> KudosSubmission:
+    """The kudos modal's people picker and story; a forged or broken form is a bad payload."""
+    if view is None:
+        raise BadPayload()
+    try:
+        values = view["state"]["values"]
+        picked = values[BlockId.KUDOS_RECIPIENT][ActionId.KUDOS_RECIPIENT].get("selected_user")
+        story = values[BlockId.KUDOS_STORY][ActionId.KUDOS_STORY].get("value")
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise BadPayload() from exc
+    if not isinstance(picked, str) or not re.fullmatch(r"[UW][A-Z0-9]{2,20}", picked):
+        raise BadPayload()
+    if story is not None and not isinstance(story, str):
+        raise BadPayload()
+    return KudosSubmission(picked, story or "")
 
 
 def _state_value(values: Mapping[str, Any], block: BlockId, action: ActionId) -> Mapping[str, Any]:
@@ -210,7 +363,7 @@ def parse_settings_submission(view: Mapping[str, Any] | None) -> dict[str, Any]:
         if ok:
             changes[name] = value
         else:
-            problems[name] = f"settings.errors.{name}"
+            problems[name] = PROBLEM_COPY.get(name, f"settings.errors.{name}")
 
     take("leadership_channel", selected_channel, isinstance(selected_channel, str))
     take(
@@ -225,6 +378,11 @@ def parse_settings_submission(view: Mapping[str, Any] | None) -> dict[str, Any]:
     pairs = _team_channel_lines(channels)
     take("team_channels", pairs, pairs is not None)
     take("paused", bool(paused), paused is None or isinstance(paused, list))
+    if BlockId.SETTINGS_KUDOS_CHANNEL in values:  # forms opened before kudos existed lack it
+        kudos = read(BlockId.SETTINGS_KUDOS_CHANNEL, ActionId.SETTINGS_KUDOS_CHANNEL).get(
+            "selected_conversation"
+        )
+        take("kudos_channel", kudos, kudos is None or isinstance(kudos, str))
     leads = _team_leads(values)
     if leads is None:
         problems["team_leads"] = "team_leads.settings_error"

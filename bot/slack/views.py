@@ -10,8 +10,10 @@ from slack_sdk import WebClient
 from bot.errors import CxError
 from bot.render.ids import BlockId, CallbackId
 from bot.render.pulse import confirmation_message
+from bot.render.reply_messages import opted_in_note
 from bot.render.settings_modal import problem_block
 from bot.services.admin_settings import change_settings
+from bot.services.alerts import deliver_alerts
 from bot.services.answers import CommentProblem, record_comment
 from bot.services.config import SettingsRejected
 from bot.services.context import Deps
@@ -30,12 +32,13 @@ def handle_comment_submission(
     # A modal can only show problems inline, answered in the ack, so errors are caught here.
     try:
         submission = parse_comment_submission(view)
-        state = record_comment(
+        recorded = record_comment(
             deps,
             slack_user_id=user_id_of(body),
             round_id=submission.round_id,
             question_id=submission.question_id,
             text=submission.text,
+            replies=submission.replies,
         )
     except CommentProblem as problem:
         prompts = requester_prompts(deps, body)
@@ -54,9 +57,16 @@ def handle_comment_submission(
     ack()
     # The DM never shows that a comment was left (it only says which statements are answered,
     # and a comment needs an answer), so it stays as it is; only the person is told, privately.
+    state = recorded.state
     confirmation = confirmation_message(state.view, state.prompts(deps))
     if state.channel and confirmation is not None:
         gateway.post_ephemeral(state.channel, user_id_of(body), confirmation)
+    if state.channel and recorded.replies:
+        note = opted_in_note(state.prompts(deps), reply_days=deps.settings.reply_days)
+        gateway.post_ephemeral(state.channel, user_id_of(body), note)
+    # A comment the screen passed to the admins goes out now, after the ack (the scheduler
+    # retries whatever this could not send, within a minute).
+    deliver_alerts(deps, gateway)
 
 
 def handle_settings_submission(

@@ -1,5 +1,5 @@
 """The HTTP surface: Slack posts to /slack/events; load balancers probe /healthz; Prometheus
-scrapes /metrics (bot.metrics).
+scrapes /metrics (bot.metrics); people read the web report under /report (bot.web.app).
 
 A request to /slack/events is answered in this order, and nothing reads or parses its body
 before the step that needs it:
@@ -36,11 +36,14 @@ from bot.metrics import serve_metrics
 from bot.services.context import Deps
 from bot.slack.form import parse_slack_body
 from bot.slack.shape import routable
+from bot.web.app import is_report_path, report_wsgi
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
     from waitress.server import BaseWSGIServer, MultiSocketServer
+
+    from bot.tenancy import Workspaces
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
@@ -167,9 +170,12 @@ def ack_kind(body: Mapping[str, Any]) -> str:
 
 
 def make_wsgi_app(
-    app: App, deps: Deps
+    app: App, deps: Deps, *, workspaces: Workspaces | None = None
 ) -> Callable[[WSGIEnvironment, StartResponse], Iterable[bytes]]:
     slack_handler = SlackRequestHandler(app, path=EVENTS_PATH)
+    # The web report (bot/web): signed in with Slack, on the same port. It builds its parts
+    # on its first request, so start-up pays nothing for it.
+    report = report_wsgi(deps, workspaces=workspaces)
     secret = deps.settings.slack_signing_secret or ""
     metrics = deps.metrics
 
@@ -180,6 +186,8 @@ def make_wsgi_app(
             return _health(deps.engine, start_response)
         if path == "/metrics" and method == "GET":
             return serve_metrics(metrics, start_response)
+        if is_report_path(path):
+            return report(environ, start_response)
         length = environ.get("CONTENT_LENGTH") or "0"
         if not (length.isascii() and length.isdigit()):
             return _reject(start_response, "400 Bad Request", "bad content length")

@@ -65,19 +65,16 @@ def test_existing_answers_move_to_pseudonyms_and_lose_their_link_to_people(
     upgrade_to_head(engine, pseudonym_key="a-key-of-sixteen-chars")
     with engine.connect() as connection:
         columns = {c["name"] for c in inspect(connection).get_columns("answer")}
-        row = connection.execute(
-            text("SELECT round_id, respondent, score, comment FROM answer")
+        row = connection.execute(text("SELECT round_id, respondent, score FROM answer")).one()
+        comment = connection.execute(
+            text("SELECT round_id, question_id, text FROM pending_comment")
         ).one()
     engine.dispose()
     # Nothing joins the answer to a person any more: no delivery, member, team, leader flag,
-    # row id or time.
-    assert columns == {"round_id", "respondent", "question_id", "score", "comment", "click_order"}
-    assert tuple(row) == (
-        1,
-        pseudonym(b"a-key-of-sixteen-chars", "U0ALICE"),
-        4,
-        "more time please",
-    )
+    # row id or time; and its comment is stored apart, with its round and statement only.
+    assert columns == {"round_id", "respondent", "question_id", "score", "click_order"}
+    assert tuple(row) == (1, pseudonym(b"a-key-of-sixteen-chars", "U0ALICE"), 4)
+    assert tuple(comment) == (1, "q.one", "more time please")
 
 
 def test_moving_existing_answers_without_the_key_stops_and_changes_nothing(
@@ -169,8 +166,9 @@ def test_0009_publishes_fully_purged_weeks_and_strips_answers_of_what_names_peop
             )
         ).all()
         answers = connection.execute(
-            text("SELECT round_id, respondent, score, comment FROM answer ORDER BY respondent")
+            text("SELECT round_id, respondent, score FROM answer ORDER BY respondent")
         ).all()
+        comments = connection.execute(text("SELECT round_id, text FROM pending_comment")).all()
         roster = connection.execute(
             text("SELECT round_id, respondent, team, is_leader FROM pending_roster")
         ).all()
@@ -179,7 +177,8 @@ def test_0009_publishes_fully_purged_weeks_and_strips_answers_of_what_names_peop
     assert weeks == ["2026-W40"]
     # The org cell sums both rounds; team a was kept in one round only, so it is left out.
     assert [tuple(c) for c in cells] == [("2026-W40", "org", "", 6, 1, 1, 2, 4, 3)]
-    assert [tuple(a) for a in answers] == [(3, "p1", 4, None), (3, "p2", 2, "hi")]
+    assert [tuple(a) for a in answers] == [(3, "p1", 4), (3, "p2", 2)]
+    assert [tuple(c) for c in comments] == [(3, "hi")]  # apart from the answers (0012)
     assert sorted((r, p, t, bool(lead)) for r, p, t, lead in roster) == [
         (3, "p1", "Support", True),
         (3, "p2", None, False),

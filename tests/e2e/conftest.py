@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bot.analytics.periods import WEEKDAYS
@@ -157,6 +158,14 @@ def bot(deps: Deps, emulator: SlackEmulator) -> Iterator[ServedBot]:
 def answers(deps: Deps) -> list[Answer]:
     with Session(deps.engine) as session:
         return list(session.exec(select(Answer)).all())
+
+
+def comment_texts(deps: Deps) -> list[str]:
+    """Every comment stored, pending or published, sorted: neither table says who wrote one."""
+    with deps.engine.connect() as connection:
+        pending = connection.execute(text("SELECT text FROM pending_comment")).scalars().all()
+        shown = connection.execute(text("SELECT text FROM published_comment")).scalars().all()
+    return sorted([*pending, *shown])
 
 
 def member(deps: Deps, user_id: str) -> Member | None:

@@ -15,7 +15,7 @@ from bot.prompts import Copy, load_prompts
 from bot.sandbox.emulator import BOT_USER_ID, SlackEmulator
 from tests.e2e.conftest import ADMIN, LEADERS_CHANNEL, Org, cxpulse, process_env
 
-CHECKS = 8
+CHECKS = 10  # the web report (off, by default) and comment alerts (none waiting) included
 
 
 @pytest.fixture

@@ -24,7 +24,14 @@ from bot.services.context import Deps
 from bot.services.digest import build_digest
 from bot.services.publishing import post_digest
 from bot.services.rounds import send_round
-from tests.e2e.conftest import LEADERS_CHANNEL, Org, answers, ephemeral_texts, last_digest
+from tests.e2e.conftest import (
+    LEADERS_CHANNEL,
+    Org,
+    answers,
+    comment_texts,
+    ephemeral_texts,
+    last_digest,
+)
 from tests.privacy.insider import answer_everything, close_rounds
 
 
@@ -44,7 +51,7 @@ def _week_with_comments(
         assert (
             submit_comment(emulator, user, view, question, f"comment number {index}").status == 200
         )
-    wait_for(lambda: sum(1 for a in answers(deps) if a.comment) == commenters)
+    wait_for(lambda: len(comment_texts(deps)) == commenters)
     close_rounds(deps, clock)
 
 
@@ -358,7 +365,7 @@ def test_no_comment_is_labelled_when_one_commented_dimension_is_small(
     ):
         view = open_comment_modal(emulator, user)
         assert submit_comment(emulator, user, view, question, words).status == 200
-    wait_for(lambda: sum(1 for a in answers(deps) if a.comment) == 2)
+    wait_for(lambda: len(comment_texts(deps)) == 2)
     close_rounds(deps, clock)
     report = build_digest(deps)
     assert sorted(c.text for c in report.comments) == ["big group", "small"]

@@ -25,7 +25,6 @@ from bot.clock import ManualClock
 from bot.db.models import Answer, ForgottenMember, PseudonymKey, PublishedComment, RoundKind
 from bot.pseudonym import (
     PseudonymKeyMismatch,
-    author_tag,
     click_offset,
     pseudonym,
     rekeyed,
@@ -56,6 +55,7 @@ from tests.e2e.conftest import (
     Org,
     answer_each,
     answers,
+    comment_texts,
     cxpulse,
     make_settings,
     process_env,
@@ -94,7 +94,7 @@ def _comment(emulator: SlackEmulator, deps: Deps, user: str, words: str) -> None
     view = open_comment_modal(emulator, user)
     question = deps.prompts.bank.outcome_questions[-1]
     assert submit_comment(emulator, user, view, question, words).status == 200
-    wait_for(lambda: any(a.comment == words for a in answers(deps)))
+    wait_for(lambda: words in comment_texts(deps))
 
 
 def _csv(tmp_path: Path, deps: Deps) -> Path:
@@ -193,8 +193,6 @@ def test_rotation_keeps_history_joined_and_leaves_nothing_made_with_the_old_key(
     assert report.without_id == len(IMPORTED)
     assert report.tombstones_rekeyed == 1
     assert report.tombstones_dropped == 0
-    assert report.comments_retagged == 1  # the leaver's went with forget-me
-    assert report.comments_unlinked == 0
 
     # The old key is refused from now on; the new one is the database's.
     with pytest.raises(PseudonymKeyMismatch, match="rotate-pseudonym-key"):
@@ -203,12 +201,20 @@ def test_rotation_keeps_history_joined_and_leaves_nothing_made_with_the_old_key(
     rotated_deps.append(fresh)
 
     after = snapshot(deps.engine)
-    for unchanged in ("member", "delivery", "pulse_round", "published_week", "published_cell"):
+    # Comments carry nothing keyed (issue 14): a rotation leaves them exactly as they were.
+    for unchanged in (
+        "member",
+        "delivery",
+        "pulse_round",
+        "published_week",
+        "published_cell",
+        "published_comment",
+    ):
         assert after[unchanged] == before[unchanged], unchanged
     assert len(after["answer"]) == len(before["answer"])
 
     # Every member's answers are under the pseudonym the app now computes for them, with the
-    # same scores and comments, and their own click order kept.
+    # same scores, and their own click order kept.
     new_rows = {(a.round_id, a.respondent, a.question_id): a for a in answers(fresh)}
     for user in members:
         was, now = pseudonym(old, user), pseudonym(new, user)
@@ -219,7 +225,7 @@ def test_rotation_keeps_history_joined_and_leaves_nothing_made_with_the_old_key(
         assert mine_before
         for key, answer in mine_after.items():
             earlier = mine_before[key]
-            assert (answer.score, answer.comment) == (earlier.score, earlier.comment)
+            assert answer.score == earlier.score
             assert answer.click_order - click_offset(new, now) == (
                 earlier.click_order - click_offset(old, was)
             )
@@ -237,7 +243,6 @@ def test_rotation_keeps_history_joined_and_leaves_nothing_made_with_the_old_key(
     # Nothing stored can be tied to anyone with the old key.
     everyone = [*org.participants, *org.bots, *org.deleted, *IMPORTED]
     old_values = {pseudonym(old, u) for u in everyone}
-    old_values |= {author_tag(old, p, history.week) for p in old_values}
     dumped = repr(after)
     assert not any(value in dumped for value in old_values)
     with Session(fresh.engine) as session:
@@ -264,12 +269,14 @@ def test_rotation_keeps_history_joined_and_leaves_nothing_made_with_the_old_key(
         _answer(emulator, fresh, [history.commenter], 3)
         mine = [a for a in answers(fresh) if a.respondent == fresh.respondent(history.commenter)]
         assert len({a.round_id for a in mine}) == 3  # weeks 1 and 2 (before), week 3 (after)
-        # Forget-me still finds the published comment by its re-made tag.
+        # Their comment was not opened to replies: it is linked to nobody, before the
+        # rotation and after it, so forget-me finds no comment (and says so).
         forgotten = forget_member(fresh, served.gateway, slack_user_id=history.commenter)
-    assert forgotten.comments == 1
+    assert forgotten.comments == 0
     assert forgotten.answers == len(mine)
     with Session(fresh.engine) as session:
-        assert session.exec(select(PublishedComment)).all() == []
+        texts = sorted(c.text for c in session.exec(select(PublishedComment)).all())
+    assert texts == ["more time for hard cases please", "the queue tool keeps losing tickets"]
 
 
 class Explode(RuntimeError):
@@ -292,7 +299,7 @@ class FailAt:
         pass
 
 
-@pytest.mark.parametrize("step", [Step.COMMENTS, Step.STORAGE_ORDER])
+@pytest.mark.parametrize("step", [Step.TOMBSTONES, Step.STORAGE_ORDER])
 def test_a_rotation_that_fails_mid_way_changes_nothing(
     history: History,
     bot: ServedBot,
@@ -332,7 +339,7 @@ from bot.clock import SystemClock
 
 class Stall:
     def step(self, step, total):
-        if step == Step.COMMENTS:  # the answers are re-keyed, not yet committed
+        if step == Step.TOMBSTONES:  # the answers are re-keyed, not yet committed
             print("stalled", flush=True)
             time.sleep(600)
     def advance(self, done):
@@ -532,21 +539,18 @@ def test_help_says_the_order_of_operations_and_what_happens_to_whom() -> None:
         assert said in words, said
 
 
-def test_a_comment_whose_author_has_no_answer_left_in_its_week_links_to_nobody(
+def test_comments_hold_nothing_a_rotation_would_have_to_re_make(
     history: History, bot: ServedBot, deps: Deps, clock: ManualClock
 ) -> None:
+    """Before issue 14 each published comment carried a tag keyed to its author, which a
+    rotation re-made; now no comment row holds anything made with either key."""
     old, new = PSEUDONYM_KEY.encode(), NEW_KEY.encode()
-    author = pseudonym(old, history.commenter)
-    with deps.engine.begin() as connection:  # as a purge of one of the week's rounds would
-        connection.execute(text("DELETE FROM answer WHERE respondent = :r"), {"r": author})
-    report = rotate_pseudonym_key(
+    before = snapshot(deps.engine)["published_comment"]
+    rotate_pseudonym_key(
         deps.engine, current=PSEUDONYM_KEY, new=NEW_KEY, now=clock.now(), directory=_directory(bot)
     )
-    assert (report.comments_retagged, report.comments_unlinked) == (0, 1)
-    with Session(deps.engine) as session:
-        (tag,) = session.exec(select(PublishedComment.author_tag)).all()
-    new_author = pseudonym(new, history.commenter)
-    assert tag not in {
-        author_tag(old, author, history.week),
-        author_tag(new, new_author, history.week),
-    }
+    after = snapshot(deps.engine)["published_comment"]
+    assert after == before
+    assert len(after) == 2
+    keyed = {pseudonym(key, u) for key in (old, new) for u in (history.commenter, history.leaver)}
+    assert not {str(v) for row in after for v in row} & keyed

@@ -31,7 +31,7 @@ from bot.services.privacy import purge_old_answers
 from bot.services.publication import settle_open_answers
 from bot.services.publishing import post_digest
 from bot.services.rounds import deliver_pending, send_round
-from tests.e2e.conftest import LEADERS_CHANNEL, Org, answers, make_settings
+from tests.e2e.conftest import LEADERS_CHANNEL, Org, answers, comment_texts, make_settings
 from tests.privacy.insider import (
     answer_everything,
     close_rounds,
@@ -61,7 +61,7 @@ def test_deleting_a_person_changes_no_published_figure_and_removes_every_trace(
     answer_everything(emulator, deps, _scores(org))
     view = open_comment_modal(emulator, leaver)
     submit_comment(emulator, leaver, view, deps.prompts.bank.outcome_questions[-1], SECRET_WORDS)
-    wait_for(lambda: any(a.comment for a in answers(deps)))
+    wait_for(lambda: comment_texts(deps))
     dimension = deps.prompts.bank.dimensions[0].id
     assert slash_reply(emulator, leaver, f"act {dimension} Refunds up to 200 without asking")
     close_rounds(deps, clock)
@@ -79,16 +79,24 @@ def test_deleting_a_person_changes_no_published_figure_and_removes_every_trace(
     assert export_text(deps) == export_before
     assert digest_json(deps) == json_before
     assert reply_text(slash_reply(emulator, org.teams["beta"][3], "score")) == score_before
-    # Nothing identifying is left: no member row, no answer, no authorship, no comment.
+    # Nothing identifying is left: no member row, no answer, no authorship.
     with Session(deps.engine) as session:
         assert session.exec(select(Member).where(Member.slack_user_id == leaver)).first() is None
         assert [a.created_by for a in session.exec(select(ActionItem)).all()] == [None]
         assert [a.owner for a in session.exec(select(ActionItem)).all()] == [None]
-        assert SECRET_WORDS not in [c.text for c in session.exec(select(PublishedComment))]
+        shown = session.exec(select(PublishedComment)).all()
     assert not [a for a in answers(deps) if a.respondent == deps.respondent(leaver)]
-    # The digest already posted no longer quotes them; their pulse DMs no longer hold answers.
+    # Their comment was not opened to replies (issue 14): from the moment it was saved it
+    # was linked to nobody, so not even forget-me can find it. It stays, unattributed: its
+    # row names no one, keyed or not, and no link to anyone exists; forget-me says so.
+    assert [c.text for c in shown] == [SECRET_WORDS]
+    row = shown[0].model_dump()
+    assert not {str(v) for v in row.values()} & {leaver, deps.respondent(leaver)}
+    with deps.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM reply_link")).scalar_one() == 0
+    assert any("No comment can be found" in r["text"] for r in emulator.responses())
+    # The digest already posted is left as it was; their pulse DMs no longer hold answers.
     digest = next(m for m in emulator.messages(LEADERS_CHANNEL) if m["ts"] == posted.ts)
-    assert SECRET_WORDS not in json.dumps(digest)
     assert is_digest(digest)
     assert digest["text"].startswith("CX pulse 2")
     for message in emulator.messages(emulator.dm_channel(leaver)):
@@ -252,7 +260,6 @@ def test_the_database_file_links_no_answer_to_a_person(
             "respondent",
             "question_id",
             "score",
-            "comment",
             "click_order",
         }
         rows = connection.execute(text("SELECT * FROM answer")).mappings().all()
@@ -285,9 +292,10 @@ def test_the_database_file_links_no_answer_to_a_person(
     digest_json(deps)
     with deps.engine.connect() as connection:
         stored = connection.execute(text("SELECT respondent FROM answer")).scalars().all()
-        tags = connection.execute(text("SELECT author_tag FROM published_comment")).scalars().all()
+        shown = connection.execute(text("SELECT * FROM published_comment")).mappings().all()
     assert stored == sorted(stored)
-    assert not set(tags) & set(pseudonyms)
+    # Comments carry no pseudonym nor anything keyed to one (issue 14: stored apart).
+    assert not {str(v) for row in shown for v in row.values()} & set(pseudonyms)
 
 
 def test_overlapping_user_groups_and_a_person_in_two_teams_give_nobody_away(

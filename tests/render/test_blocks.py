@@ -94,3 +94,56 @@ def test_escaping() -> None:
     assert escape_text("<!channel> & <http://x|y>") == "&lt;!channel&gt; &amp; &lt;http://x|y&gt;"
     assert quote_block("a\n<!here>") == ">a\n>&lt;!here&gt;"
     assert len(quote_block("x" * 2000)) <= 501
+
+
+def test_a_digest_with_kudos_stays_within_slack_limits_and_escapes_every_story() -> None:
+    from bot.analytics.kudos import (
+        KudosSummary,
+        KudosTally,
+        Naming,
+        Shown,
+        TeamCount,
+        WeekQuote,
+    )
+    from bot.render.digest import digest_message
+    from bot.render.ids import BlockId
+    from bot.render.kudos import kudos_modal
+    from bot.render.settings_modal import settings_modal
+    from bot.settings import Settings
+    from tests.render.reports import many_teams_report
+
+    report = many_teams_report(40)
+    teams = tuple(TeamCount(f"team-<&>-{i:03d}-" + "x" * 100, 9 - i) for i in range(8))
+    story = "<!channel> & <https://evil.example|click> " * 100
+    report.kudos = KudosSummary(
+        KudosTally(total=80, teams=teams, other=36),
+        WeekQuote(story, Shown(Naming.TEAM, None, "<b>sales</b>")),
+        "C0KUDOS",
+    )
+    message = digest_message(report, PROMPTS, zone_name="Europe/London")
+    blocks = [block.to_dict() for block in message.blocks]  # to_dict() validates
+    assert len(blocks) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in blocks if b["type"] == "section")
+    kudos = [b for b in blocks if b.get("block_id") == "digest_kudos"]
+    assert kudos, "the kudos section was cut"
+    rendered = str(blocks)
+    assert "<!channel>" not in rendered
+    assert "team-&lt;&amp;&gt;-000" in rendered
+    assert "a colleague on *&lt;b&gt;sales&lt;/b&gt;*" in rendered
+    assert "*Kudos this week*: 80 (team-" in rendered
+    assert ", other teams 36)" in rendered
+    # The digest's footer is always the last block, kudos or not.
+    assert "Only groups of" in str(blocks[-1])
+    # The shortcut's modal and the settings modal are valid views in both languages.
+    for prompts in (PROMPTS, PROMPTS.for_locale("fr-FR")):
+        modal = kudos_modal(prompts, recipient="U123", story=story * 2, channel="C0KUDOS")
+        shown = modal.to_dict()
+        assert shown["blocks"][2]["element"]["initial_value"].endswith("…")
+        assert len(shown["blocks"][2]["element"]["initial_value"]) <= 3000
+        settings = Settings.model_validate({"CX_KUDOS_CHANNEL": "C0KUDOS"})
+        form = settings_modal(settings, prompts).to_dict()
+        picker = next(
+            b for b in form["blocks"] if b.get("block_id") == BlockId.SETTINGS_KUDOS_CHANNEL
+        )
+        assert picker["element"]["initial_conversation"] == "C0KUDOS"
+        assert picker["optional"] is True

@@ -38,6 +38,9 @@ def test_demo_imports_history_runs_live_rounds_and_tells_the_planted_story(
     assert "sales at " in text
     assert "What moves with customer-first behaviour" in text
     assert "Focus this week" in text
+    # Someone thanked a teammate with /cx kudos that week: the digest counts it, quotes it.
+    assert "Kudos this week: 1 (" in text
+    assert "thanked for what they did for a customer" in text
     # The pictures posted with it: the chart's panel and the heatmap's mark for the fall.
     assert (database.parent / "latest-chart.png").read_bytes().startswith(b"\x89PNG")
     assert (database.parent / "latest-heatmap.png").read_bytes().startswith(b"\x89PNG")
@@ -53,14 +56,22 @@ def test_demo_imports_history_runs_live_rounds_and_tells_the_planted_story(
 
 
 @pytest.mark.demo
-def test_the_demos_last_line_works_pasted_into_a_fresh_shell(
+def test_the_demo_ends_on_the_web_reports_one_click_link(demo_run: tuple[str, Path]) -> None:
+    """The link itself is followed in tests/web/test_login_browser.py, while it is served."""
+    text, _ = demo_run
+    *_, offer, link = text.rstrip("\n").splitlines()
+    assert "The web report, signed in as" in offer
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/openid/connect/one-click/[\w-]+", link)
+
+
+@pytest.mark.demo
+def test_the_demos_digest_line_works_pasted_into_a_fresh_shell(
     demo_run: tuple[str, Path], tmp_path: Path
 ) -> None:
     """Pasted from the project root into a new shell: no venv on PATH, no key in the
     environment, nothing but what the line itself says."""
     text, database = demo_run
-    command = text.rstrip("\n").splitlines()[-1]
-    assert command.startswith("DATABASE_URL=")
+    [command] = [line for line in text.splitlines() if line.startswith("DATABASE_URL=")]
     assert f"sqlite:///{database}" in command
     assert "cx-pulse-demo-pseudonym-key" in command  # the demo's own key, not a real one
     assert " digest --print" in command

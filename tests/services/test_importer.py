@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
-from bot.db.models import Answer, PendingRoster, PublishedWeek, PulseRound, RoundKind
+from bot.db.models import (
+    Answer,
+    PendingRoster,
+    PublishedComment,
+    PublishedWeek,
+    PulseRound,
+    RoundKind,
+)
+from bot.db.replies import PendingComment
 from bot.pseudonym import pseudonym
 from bot.runtime import build_deps
 from bot.services.context import Deps
@@ -73,13 +81,18 @@ def test_import_groups_by_organisation_week_and_adds_nothing_twice(
     assert _count(deps, Answer) == 4
     with Session(deps.engine) as session:
         rounds = session.exec(select(PulseRound).order_by(PulseRound.period)).all()
-        stored = session.exec(select(Answer).where(Answer.comment == "slow tools")).one()
+        stored = session.exec(select(Answer).where(Answer.score == 2)).one()
+        comments = [c.text for c in session.exec(select(PublishedComment)).all()]
+        pending = [c.text for c in session.exec(select(PendingComment)).all()]
         leader = session.exec(select(Answer).where(Answer.score == 5)).one()
     assert [(r.period, r.kind) for r in rounds] == [
         ("2026-W47", RoundKind.IMPORTED),
         ("2026-W48", RoundKind.IMPORTED),
     ]
     assert stored.respondent == pseudonym(KEY.encode(), "p1")
+    # The comment was stored apart from the answer, linked to nobody; its week (3 people)
+    # is below the comment rule, so publication kept nothing of it.
+    assert (comments, pending) == ([], [])
     assert stored.round_id == rounds[1].id
     assert leader.round_id == rounds[1].id
     # Team and leader flag never sit in an answer: both closed weeks were published at once,
