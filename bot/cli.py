@@ -457,9 +457,6 @@ def serve(
     """HTTP mode: Slack posts to POST /slack/events on $PORT; GET /healthz answers 200.
 
     GET /metrics serves Prometheus metrics (the scheduler's too, unless --no-scheduler)."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    from bot import scheduling
     from bot.metrics import PrometheusMetrics
     from bot.runtime import build_deps
     from bot.slack.app import create_app
@@ -497,6 +494,11 @@ def serve(
     server = make_server(make_wsgi_app(bolt_app, deps), host=host, port=settings.port)
     scheduler = None
     if not no_scheduler:
+        # Imported only here: a web process beside a scheduler process keeps its memory.
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        from bot import scheduling
+
         scheduler = BackgroundScheduler()
         scheduling.start(scheduler, settings, metrics=metrics)
     stopping = threading.Event()
