@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.load import Load, hammer
-from benchmarks.procstat import cpu_seconds, peak_rss_mb
+from benchmarks.procstat import PeakPss, cpu_seconds, peak_rss_mb
 from benchmarks.served import serving
 from bot.db.models import RoundKind
 from bot.prompts import load_prompts
@@ -48,6 +48,7 @@ class AppRun:
     load: Load
     cpu_ms_per_request: float  # the app process's CPU, all threads, per timed request
     peak_rss_mb: float
+    peak_pss_mb: float  # shared pages counted once (sampled: a lower bound of the true peak)
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,14 +132,14 @@ def _run_app(
     settle: Callable[[], tuple[int, float]] | None = None,
 ) -> tuple[AppRun, tuple[int, float]]:
     bodies = [click.body for click in clicks]
-    with serving(argv, env, log) as app:
+    with serving(argv, env, log) as app, PeakPss(app.pid) as pss:
         hammer(app.events_url, bodies[:WARMUP_CLICKS], secret=SECRET, clients=CLIENTS)
         cpu_before = cpu_seconds(app.pid)
         load = hammer(app.events_url, bodies[WARMUP_CLICKS:], secret=SECRET, clients=CLIENTS)
         cpu = cpu_seconds(app.pid) - cpu_before
         settled = settle() if settle is not None else (0, 0.0)
         peak = peak_rss_mb(app.pid)
-    return AppRun(load, cpu * 1000 / load.requests, peak), settled
+    return AppRun(load, cpu * 1000 / load.requests, peak, pss.peak_mb), settled
 
 
 def _cxpulse_argv() -> list[str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
+from types import TracebackType
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
@@ -36,6 +38,52 @@ def _peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise LookupError(f"no VmHWM for process {pid}")
+
+
+def pss_mb(pid: int) -> float:
+    """The sum over the process tree of each process's proportional set size now: private
+    pages in full, pages shared with other processes (libraries, interpreter) split among
+    them, so what the tree occupies with nothing counted twice (what a container is charged)."""
+    total = 0.0
+    for one in process_tree(pid):
+        try:
+            rollup = Path(f"/proc/{one}/smaps_rollup").read_text()
+        except OSError:
+            continue  # exited while we looked
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                total += int(line.split()[1]) / 1024
+                break
+    return total
+
+
+class PeakPss:
+    """Samples `pss_mb` of a process tree on a thread while in use; `peak_mb` is the highest."""
+
+    def __init__(self, pid: int, every_s: float = 0.2) -> None:
+        self.pid, self.every_s, self.peak_mb = pid, every_s, 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="pss-sampler", daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            self.peak_mb = max(self.peak_mb, pss_mb(self.pid))
+            if self._stop.wait(self.every_s):
+                return
+
+    def __enter__(self) -> PeakPss:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak_mb = max(self.peak_mb, pss_mb(self.pid))
 
 
 def cpu_seconds(pid: int) -> float:

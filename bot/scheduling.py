@@ -31,7 +31,6 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.analytics.periods import candidate_periods, local_due_at, person_zone, shift_period
 from bot.metrics import Metrics
 from bot.settings import Settings
 
@@ -199,20 +198,3 @@ def start(scheduler: BaseScheduler, settings: Settings, *, metrics: Metrics | No
     scheduler.start(paused=True)
     install_jobs(scheduler, settings)
     scheduler.resume()
-
-
-def next_pulse_at(settings: Settings, after: datetime, zone_name: str | None = None) -> datetime:
-    """When the next scheduled pulse reaches someone in `zone_name` (a Slack `tz`; None or an
-    unknown zone: the organisation's), strictly after `after`; aware, in that zone.
-
-    This is the person's local pulse time (see `local_due_at`); the job sends it on its next
-    run, within `PULSE_EVERY_MINUTES`. Pausing is not taken into account.
-    """
-    zone = person_zone(zone_name, settings.zone)
-    period = candidate_periods(after, settings.zone)[0]
-    for _ in range(4):  # the previous, current and next org weeks, and one more for safety
-        due = local_due_at(period, settings.pulse_weekly, zone)
-        if due > after:
-            return due.astimezone(zone)
-        period = shift_period(period, 1)
-    raise AssertionError("a weekly pulse is always due within two weeks")

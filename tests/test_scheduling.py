@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.scheduling import digest_trigger, next_fire, next_pulse_at, pulse_trigger
+from bot.scheduling import digest_trigger, next_fire, pulse_trigger
+from bot.services.pulse_times import next_pulse_at
 from bot.settings import Settings
 
 

@@ -135,6 +135,23 @@ def _question_models(prompts: Prompts, cell: _QuestionCell) -> list[Block]:
     return blocks
 
 
+def dm_fingerprint(view: PulseView, prompts: Prompts) -> tuple[object, ...]:
+    """Everything `pulse_message` reads, with the answers reduced to which are answered: two
+    views with equal fingerprints render the same DM (tests/render/test_pulse_fingerprint.py)."""
+    answered = frozenset(qid for qid, _ in view.questions if qid in view.answers)
+    return (
+        prompts.language,
+        view.round_id,
+        view.period,
+        view.closes_at,
+        view.zone_name,
+        view.questions,
+        answered,
+        view.min_group_size,
+        view.actions,
+    )
+
+
 def pulse_message(view: PulseView, prompts: Prompts) -> OutgoingMessage:
     copy = prompts.copy
     count = len(view.questions)

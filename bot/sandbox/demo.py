@@ -60,11 +60,12 @@ from bot.sandbox.people import (
 )
 from bot.sandbox.reply_demo import Conversation, comment_with_replies, play_conversation
 from bot.sandbox.transcript import render_channel
-from bot.scheduling import digest_trigger, next_fire, next_pulse_at
+from bot.scheduling import digest_trigger, next_fire
 from bot.services.context import Deps
 from bot.services.importer import import_answers, read_file
 from bot.services.ports import SlackGateway
 from bot.services.publishing import post_due_digest
+from bot.services.pulse_times import next_pulse_at
 from bot.services.rounds import run_pulse_schedule
 from bot.services.team_nudges import TEAM_NUDGE_KEY_PREFIX
 from bot.settings import Settings

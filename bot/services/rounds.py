@@ -32,12 +32,12 @@ from bot.errors import (
     WeekAlreadyPublished,
 )
 from bot.render.pulse import PulseView, pulse_message
-from bot.scheduling import next_pulse_at
 from bot.services.actions import actions_for_round
 from bot.services.context import Deps
 from bot.services.directory import refresh_directory
 from bot.services.language import prompts_for_locale
 from bot.services.ports import DeliveryFailed, SlackGateway
+from bot.services.pulse_times import next_pulse_at
 from bot.services.round_facts import ActionLine
 
 log = logging.getLogger(__name__)

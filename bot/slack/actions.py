@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, BoltResponse
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 
@@ -45,24 +46,19 @@ def _message_location(body: dict[str, Any]) -> tuple[str | None, str | None]:
     return container.get("channel_id"), container.get("message_ts")
 
 
-def handle_answer_button(
-    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
-) -> None:
+def _store_click(body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    """Store the clicked answer, then have the DM refreshed (after the answer is stored, so the
+    refresh reads it)."""
     deps: Deps = context["deps"]
-    try:
-        click = parse_answer_value(action.get("value"))
-        clicked = record_answer(
-            deps,
-            slack_user_id=user_id_of(body),
-            round_id=click.round_id,
-            question_id=click.question_id,
-            score=click.score,
-            clicked_at=parse_action_ts(action.get("action_ts")),
-        )
-    finally:
-        # Ack only once the answer is stored (or refused): a crash before this point leaves
-        # the click unacknowledged, so Slack retries it and the idempotent upsert keeps it.
-        ack()
+    click = parse_answer_value(action.get("value"))
+    clicked = record_answer(
+        deps,
+        slack_user_id=user_id_of(body),
+        round_id=click.round_id,
+        question_id=click.question_id,
+        score=click.score,
+        clicked_at=parse_action_ts(action.get("action_ts")),
+    )
     channel, ts = _message_location(body)
     channel, ts = channel or clicked.channel, ts or clicked.ts
     if channel and ts:
@@ -77,6 +73,36 @@ def handle_answer_button(
                 ts=ts,
             )
         )
+
+
+def answer_on_request_thread(
+    body: dict[str, Any], action: dict[str, Any], context: BoltContext, next: Callable[[], None]
+) -> BoltResponse | None:
+    """The fast path of an answer click: stored and acked on the request's own thread.
+
+    Bolt runs a listener on a thread of its pool and polls for its ack every 10 ms, so each click
+    waited at least that long, holding one of the server's threads, for a store that takes well
+    under a millisecond: clicks are the one hot path (benchmark 2). This listener middleware
+    stores the answer and returns the ack itself, so Bolt runs no listener. Anything that goes
+    wrong falls back to the listener (`handle_answer_button`), which stores the click again
+    (the upsert is idempotent) and answers a refusal or a failure as every listener does."""
+    try:
+        _store_click(body, action, context)
+    except Exception:  # the listener below answers it, politely or as a failure
+        next()
+        return None
+    return BoltResponse(status=200, body="")
+
+
+def handle_answer_button(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    try:
+        _store_click(body, action, context)
+    finally:
+        # Ack only once the answer is stored (or refused): a crash before this point leaves
+        # the click unacknowledged, so Slack retries it and the idempotent upsert keeps it.
+        ack()
 
 
 def handle_comment_button(
@@ -164,7 +190,7 @@ def handle_pulse_now_cancel(
 
 
 def register(app: App) -> None:
-    app.action(ANSWER_ACTION)(politely(handle_answer_button))
+    app.action(ANSWER_ACTION, middleware=[answer_on_request_thread])(politely(handle_answer_button))
     app.action(ActionId.OPEN_COMMENT.value)(politely(handle_comment_button))
     app.action(ActionId.FORGET_ME_CONFIRM.value)(politely(handle_forget_me_confirm))
     app.action(ActionId.FORGET_ME_CANCEL.value)(politely(handle_forget_me_cancel))

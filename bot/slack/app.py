@@ -17,7 +17,6 @@ from bot.services.context import Deps
 from bot.slack import actions, commands, commitments, errors, home, kudos, replies, views
 from bot.slack.dm_refresh import DmRefresher, ThreadRefresher, workspace_resolver
 from bot.slack.gateway import WorkspaceGateways, make_gateway
-from bot.slack.installations import oauth_settings
 from bot.tenancy import Workspaces
 
 LISTENER_THREADS = 10
@@ -72,6 +71,9 @@ def create_app(
             listener_executor=executor,
         )
     else:
+        # Only OAuth installs need the installation stores and Fernet (about 9 MB resident).
+        from bot.slack.installations import oauth_settings
+
         app = App(
             client=client,
             signing_secret=signing_secret,

@@ -23,12 +23,13 @@ import functools
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from bot.render.pulse import confirmation_message, pulse_message
+from bot.render.pulse import confirmation_message, dm_fingerprint, pulse_message
 from bot.services.answers import pulse_state
 from bot.services.context import Deps
 from bot.services.ports import SlackGateway
@@ -41,6 +42,9 @@ log = logging.getLogger(__name__)
 
 Refresh = Callable[[], None]
 CLOSE_TIMEOUT_S = 10.0  # a refresh is two Slack calls; ten seconds covers a 429's wait
+# Messages whose last rendering a refresher remembers. A person's clicks come within minutes,
+# so the latest few thousand messages cover every burst; an entry costs about 400 bytes.
+SHOWN_MESSAGES = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,15 +96,53 @@ class DmRefresher(Protocol):
         """Finish the refreshes already asked for (bounded), then stop."""
 
 
-def refresh_pulse_dm(deps: Deps, gateway: SlackGateway, refresh: PulseDmRefresh) -> None:
-    """Re-render a pulse DM from the answers stored now (which are answered, not how), and show
-    the person alone what they chose, in an ephemeral confirmation in the same DM."""
+class ShownMessages:
+    """What each recently refreshed DM was last edited to show (its `dm_fingerprint`).
+
+    The DM says only which statements are answered, so most clicks (a changed mind, or any
+    click after the first on a statement) leave it as it is: such a refresh skips the render
+    and the `chat.update` and only confirms the choice. Nothing else edits a pulse DM while its
+    person can still click it (forget-me edits it once and removes the buttons)."""
+
+    def __init__(self, capacity: int = SHOWN_MESSAGES) -> None:
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._shown: OrderedDict[Hashable, Hashable] = OrderedDict()
+
+    def unchanged(self, key: Hashable, fingerprint: Hashable) -> bool:
+        with self._lock:
+            if self._shown.get(key) != fingerprint:
+                return False
+            self._shown.move_to_end(key)
+            return True
+
+    def remember(self, key: Hashable, fingerprint: Hashable) -> None:
+        with self._lock:
+            self._shown[key] = fingerprint
+            self._shown.move_to_end(key)
+            while len(self._shown) > self._capacity:
+                self._shown.popitem(last=False)
+
+
+def refresh_pulse_dm(
+    deps: Deps,
+    gateway: SlackGateway,
+    refresh: PulseDmRefresh,
+    shown: ShownMessages | None = None,
+) -> None:
+    """Re-render a pulse DM from the answers stored now (which are answered, not how), unless
+    `shown` says it already shows that, and show the person alone what they chose, in an
+    ephemeral confirmation in the same DM."""
     state = pulse_state(
         deps, slack_user_id=refresh.user_id, round_id=refresh.round_id, require_open=False
     )
     prompts = state.prompts(deps)
+    fingerprint = dm_fingerprint(state.view, prompts)
     try:
-        gateway.update_message(refresh.channel, refresh.ts, pulse_message(state.view, prompts))
+        if shown is None or not shown.unchanged(refresh.message, fingerprint):
+            gateway.update_message(refresh.channel, refresh.ts, pulse_message(state.view, prompts))
+            if shown is not None:
+                shown.remember(refresh.message, fingerprint)
     finally:
         # Even when the edit failed: the confirmation is the person's only sign of the click.
         confirmation = confirmation_message(state.view, prompts)
@@ -159,13 +201,14 @@ class ThreadRefresher:
         self._resolve = resolve
         self._executor = executor
         self.stale = StaleMessages(executor)
+        self.shown = ShownMessages()
 
     def mark(self, refresh: PulseDmRefresh) -> None:
         self.stale.mark(refresh.message, functools.partial(self._refresh, refresh))
 
     def _refresh(self, refresh: PulseDmRefresh) -> None:
         deps, gateway = self._resolve(refresh)
-        refresh_pulse_dm(deps, gateway, refresh)
+        refresh_pulse_dm(deps, gateway, refresh, self.shown)
 
     def close(self, timeout: float = CLOSE_TIMEOUT_S) -> None:
         deadline = time.monotonic() + timeout

@@ -38,6 +38,10 @@ DELIVERY_EVENT = "cx_pulse_delivery"
 RELAY_EVENT = "cx_pulse_relay"  # a reply relay message (bot.services.replies), by queue id
 HISTORY_LOOKBACK = 50  # our DM is among the newest messages of a bot DM
 POST_ATTEMPTS = 4
+# How long one DM keeps waiting out 429s once the client's own retries are spent. A 429 means
+# Slack posted nothing, so waiting on is safe; a 50,000-person round at the workspace's budget
+# saw one DM refused 9 times in a row, which used to fail the whole round.
+RATE_LIMIT_PATIENCE_S = 15 * 60
 # A connection that breaks mid-call leaves us not knowing whether Slack acted on it.
 UNKNOWN_OUTCOME = (OSError, http.client.HTTPException)
 
@@ -132,6 +136,18 @@ def _directory_user(member: dict[str, Any]) -> DirectoryUser:
     )
 
 
+def _retry_after(error: SlackApiError) -> float:
+    """The seconds a 429 asks to wait (Retry-After), between 1 and 60."""
+    headers = error.response.headers or {}
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    try:
+        return min(max(float(value), 1.0), 60.0) if value is not None else 1.0
+    except (TypeError, ValueError):
+        return 1.0
+
+
 def _blocks(message: OutgoingMessage) -> list[dict[str, Any]]:
     return [block.to_dict() for block in message.blocks]
 
@@ -143,9 +159,11 @@ class WebClientGateway:
         *,
         limiter: RateLimiter | None = None,
         retry_pause: Callable[[int], None] | None = None,
+        rate_limit_pause: Callable[[float], None] = time.sleep,
         metrics: Metrics | None = None,
     ) -> None:
         self.client = client
+        self._rate_limit_pause = rate_limit_pause
         self.limiter = limiter
         self.metrics = metrics or Metrics()
         # The same endpoint and token, minus automatic retries of dropped connections.
@@ -257,7 +275,9 @@ class WebClientGateway:
             if found is not None:
                 return found
         metadata = {"event_type": DELIVERY_EVENT, "event_payload": {"key": key}}
-        for attempt in range(POST_ATTEMPTS):
+        patience = time.monotonic() + RATE_LIMIT_PATIENCE_S
+        attempt = 0
+        while attempt < POST_ATTEMPTS:
             if self.limiter is not None:
                 self.limiter.acquire()
             try:
@@ -267,12 +287,19 @@ class WebClientGateway:
             except SlackApiError as exc:
                 if exc.response.status_code == 200:
                     raise DeliveryFailed(str(exc.response.get("error"))) from exc
+                if exc.response.status_code == 429 and time.monotonic() < patience:
+                    # Refused, not posted: wait as asked and try again; no attempt is spent.
+                    pause = _retry_after(exc)
+                    self._rate_limit_pause(pause)
+                    self.metrics.rate_limited("chat.postMessage", pause)
+                    continue
                 if exc.response.status_code < 500 or attempt == POST_ATTEMPTS - 1:
                     raise
                 # Server errors outlasted the client's own retries; Slack may or may not have
                 # posted, so look before trying again.
                 self.metrics.dm_retried("server_error")
                 self._retry_pause(attempt)
+                attempt += 1
                 found = self.find_delivered(user_id, key)
                 if found is not None:
                     return found
@@ -282,6 +309,7 @@ class WebClientGateway:
                     raise
                 self.metrics.dm_retried("connection")
                 self._retry_pause(attempt)
+                attempt += 1
                 found = self.find_delivered(user_id, key)
                 if found is not None:
                     return found

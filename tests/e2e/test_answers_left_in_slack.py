@@ -145,3 +145,33 @@ def test_the_confirmation_waits_out_a_rate_limit_and_survives_a_failed_dm_edit(
     assert click_score(emulator, user, second, 1).status == 200
     wait_for(lambda: "*Strongly disagree*" in confirmed(emulator, user).get(second, ""))
     assert answered_in(latest_dm(emulator, user)) == [first]  # the edit did not land
+
+
+def test_a_changed_mind_is_confirmed_without_editing_the_dm_again(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+) -> None:
+    """The DM only says which statements are answered, so clicking another score on one already
+    answered leaves it as it is: the refresh confirms the new choice and skips `chat.update`."""
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
+    person = org.teams["alpha"][1]
+    channel = emulator.dm_channel(person)
+    first, second = question_ids(latest_dm(emulator, person))[:2]
+    label = deps.prompts.bank.label
+
+    def edits() -> int:
+        return sum(1 for c in emulator.calls("chat.update") if c.params["channel"] == channel)
+
+    assert click_score(emulator, person, first, 2).status == 200
+    wait_for(lambda: f"*{label(2)}*" in confirmed(emulator, person).get(first, ""))
+    assert edits() == 1 and answered_in(latest_dm(emulator, person)) == [first]
+
+    for score in (4, 1, 5):  # a changed mind, three times: confirmed each time, never re-edited
+        assert click_score(emulator, person, first, score).status == 200
+        wait_for(lambda score=score: f"*{label(score)}*" in confirmed(emulator, person)[first])
+    assert edits() == 1
+
+    # A newly answered statement changes what the DM says: it is edited again.
+    assert click_score(emulator, person, second, 3).status == 200
+    wait_for(lambda: f"*{label(3)}*" in confirmed(emulator, person).get(second, ""))
+    assert edits() == 2
+    assert answered_in(latest_dm(emulator, person)) == [first, second]

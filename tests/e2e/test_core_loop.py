@@ -133,6 +133,20 @@ def test_answers_after_the_round_closes_are_refused(
     assert [a.score for a in answers(deps)] == [5]
 
 
+def test_a_click_is_acked_only_once_its_answer_is_stored(
+    bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps
+) -> None:
+    """Answer clicks take the fast path (stored and acked on the request's thread, no listener
+    thread): the 200 Slack gets means the answer is in the database, with no waiting."""
+    send_round(deps, bot.gateway, kind=RoundKind.ADHOC)
+    user = org.teams["alpha"][2]
+    first, second = question_ids(latest_dm(emulator, user))[:2]
+    for question, score in ((first, 4), (second, 0), (first, 2)):
+        assert click_score(emulator, user, question, score).status == 200
+        stored = {a.question_id: a.score for a in answers(deps)}
+        assert stored[question] == score  # read at once, not waited for
+
+
 def test_opted_out_members_receive_nothing(
     bot: ServedBot, emulator: SlackEmulator, org: Org, deps: Deps, clock: ManualClock
 ) -> None:

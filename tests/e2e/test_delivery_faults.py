@@ -111,3 +111,37 @@ def test_killed_mid_round_then_restarted_still_sends_exactly_one_dm_each(
     assert final.returncode == 0, errors.decode()[-2000:]
     assert _dm_counts(emulator, everyone) == Counter({1: len(everyone)}), history
     assert _outbox(database_url) == (1, Counter({DeliveryStatus.SENT: len(everyone)})), history
+
+
+def test_a_dm_refused_more_times_than_the_client_retries_is_still_sent_once(
+    emulator: SlackEmulator, org: Org, database_url: str
+) -> None:
+    """A 429 means Slack posted nothing: once the client's own retries are spent the gateway
+    waits on (a 50,000-person round once saw one DM refused 9 times and failed the round)."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+    from bot.slack.gateway import WebClientGateway
+
+    deps = build_deps(make_settings(emulator, database_url))
+    paused: list[float] = []
+    client = WebClient(
+        token=emulator.bot_token,
+        base_url=emulator.api_url,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=1)],
+    )
+    gateway = WebClientGateway(
+        client, retry_pause=lambda _attempt: None, rate_limit_pause=paused.append
+    )
+    emulator.fail_next("chat.postMessage", retry_after=0, times=6)
+    try:
+        report = send_round(deps, gateway, kind=RoundKind.ADHOC)
+    finally:
+        deps.engine.dispose()
+    assert (report.sent, report.failed) == (len(org.participants), 0)
+    assert _dm_counts(emulator, org.participants) == Counter({1: len(org.participants)})
+    # Some DM met two 429s in a row (the client's try and its one retry), which used to fail
+    # the round; it waited instead, a second each time (Retry-After: 0 is read as "wait a
+    # little", not "hammer").
+    assert paused
+    assert set(paused) == {1.0}
