@@ -163,7 +163,8 @@ def test_a_changed_mind_is_confirmed_without_editing_the_dm_again(
 
     assert click_score(emulator, person, first, 2).status == 200
     wait_for(lambda: f"*{label(2)}*" in confirmed(emulator, person).get(first, ""))
-    assert edits() == 1 and answered_in(latest_dm(emulator, person)) == [first]
+    assert edits() == 1
+    assert answered_in(latest_dm(emulator, person)) == [first]
 
     for score in (4, 1, 5):  # a changed mind, three times: confirmed each time, never re-edited
         assert click_score(emulator, person, first, score).status == 200
