@@ -263,7 +263,8 @@ def test_the_scheduler_serves_its_own_metrics_and_logs_json_lines(
             timeout=60,
         )
         with urllib.request.urlopen(f"{url}/healthz", timeout=5) as response:  # noqa: S310
-            assert json.loads(response.read()) == {"ok": True, "jobs": 5}
+            # pulse, digest, purge, reminders, publish, reply relay, comment alerts
+            assert json.loads(response.read()) == {"ok": True, "jobs": 7}
         # Doctor, beside the running scheduler: it is running, and its metrics answer here.
         text_env = {k: v for k, v in env.items() if k != "CX_LOG_FORMAT"}
         doctor = cxpulse({**text_env, "PORT": str(free_port())}, "doctor")
